@@ -1,0 +1,615 @@
+/**
+ * The behaviour every EventStore backend must show, as one suite that each
+ * backend's *.int-spec.ts runs against a real database (no mocks).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from './database';
+import {
+  CheckpointMovedBackwardsError,
+  DuplicateEventIdError,
+  InvalidAppendError,
+  MigrationMismatchError,
+  SchemaTooNewError,
+  WrongExpectedVersionError,
+} from './errors';
+import type { EventStore, FeedCheckpoint, NewEvent, RecordedEvent } from './event-store.port';
+import { FEED_START } from './event-store.port';
+import { migrate } from './migrate';
+import { MIGRATIONS } from './migrations';
+
+export interface ContractStore {
+  store: EventStore;
+  /** A second connection to the same database and schema (its own pool), for racing migrations. */
+  openDatabase(): Promise<Database>;
+  schema: string;
+  dispose(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** A fresh, empty store of its own; `now` pins the store's clock. */
+  open(options?: { now?: () => Date }): Promise<ContractStore>;
+  /** Several connections, so that transactions can interleave (PostgreSQL). */
+  concurrentConnections: boolean;
+}
+
+const issued = (n: number): NewEvent[] =>
+  Array.from({ length: n }, (_, i) => ({ type: 'LicenseIssued', data: { licenseId: randomUUID(), n: i + 1 } }));
+
+const streamOf = (kind = 'license') => `${kind}-${randomUUID()}`;
+
+async function feedToEnd(store: EventStore, after: FeedCheckpoint = FEED_START) {
+  const events: RecordedEvent[] = [];
+  let checkpoint = after;
+  for (;;) {
+    const page = await store.readFeed({ after: checkpoint, limit: 10_000 });
+    events.push(...page.events);
+    checkpoint = page.checkpoint;
+    if (page.events.length === 0) return { events, checkpoint };
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to be rejected, but it resolved');
+}
+
+export function eventStoreContract(backend: string, options: ContractOptions): void {
+  describe(`EventStore contract on ${backend}`, () => {
+    let shared: ContractStore;
+    let store: EventStore;
+
+    beforeAll(async () => {
+      shared = await options.open();
+      store = shared.store;
+    });
+    afterAll(() => shared?.dispose());
+
+    describe('append and read', () => {
+      it('reads back what was appended, in order, with metadata and a hash', async () => {
+        const id = streamOf();
+        const result = await store.appendToStream(id, 'no_stream', issued(3), {
+          commandId: randomUUID(),
+          correlationId: 'corr-1',
+          causationId: 'cause-1',
+          actor: 'partner:acme',
+        });
+        expect(result).toMatchObject({ duplicate: false, streams: [{ streamId: id, version: 3 }] });
+        expect(result.lastPosition! - result.firstPosition!).toBeGreaterThanOrEqual(2);
+
+        const read = await store.readStream(id);
+        expect(read.version).toBe(3);
+        expect(read.events.map((e) => e.streamPosition)).toEqual([1, 2, 3]);
+        expect(read.events.map((e) => e.data['n'])).toEqual([1, 2, 3]);
+        const [first] = read.events;
+        expect(first!.metadata).toMatchObject({ correlationId: 'corr-1', causationId: 'cause-1', actor: 'partner:acme' });
+        expect(first!.metadata.commandId).toBe(result.commandId);
+        expect(Date.parse(first!.metadata.recordedAt)).not.toBeNaN();
+        expect(first!.hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(first!.globalPosition).toBe(result.firstPosition);
+        expect(read.events[2]!.globalPosition).toBe(result.lastPosition);
+      });
+
+      it('reads an unknown stream as empty at version 0', async () => {
+        expect(await store.readStream(streamOf())).toMatchObject({ version: 0, events: [] });
+      });
+
+      it('reads a stream after a version, up to a global position and up to a recorded time', async () => {
+        let clock = new Date('2026-01-01T00:00:00.000Z');
+        const own = await options.open({ now: () => clock });
+        try {
+          const id = streamOf();
+          await own.store.appendToStream(id, 'no_stream', issued(2));
+          clock = new Date('2026-02-01T00:00:00.000Z');
+          const second = await own.store.appendToStream(id, 2, issued(2));
+          clock = new Date('2026-03-01T00:00:00.000Z');
+          await own.store.appendToStream(id, 4, issued(1));
+
+          expect((await own.store.readStream(id, { afterVersion: 3 })).events.map((e) => e.streamPosition)).toEqual([4, 5]);
+          expect((await own.store.readStream(id, { toPosition: second.firstPosition! })).version).toBe(3);
+          const asOfJanuary = await own.store.readStream(id, { toRecordedAt: '2026-01-15T00:00:00Z' });
+          expect(asOfJanuary.events.map((e) => e.metadata.recordedAt)).toEqual(['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
+          expect((await own.store.readStream(id, { limit: 1 })).events).toHaveLength(1);
+        } finally {
+          await own.dispose();
+        }
+      });
+
+      it('appends 10,000 events in one call and reads them back in order', async () => {
+        const id = streamOf('bulk');
+        const events = Array.from({ length: 10_000 }, (_, i) => ({ type: 'SeatAllocated', data: { seat: i + 1 } }));
+        const result = await store.appendToStream(id, 'no_stream', events);
+        expect(result.streams).toEqual([{ streamId: id, version: 10_000 }]);
+        const read = await store.readStream(id);
+        expect(read.events).toHaveLength(10_000);
+        read.events.forEach((e, i) => {
+          expect(e.streamPosition).toBe(i + 1);
+          expect(e.data['seat']).toBe(i + 1);
+        });
+        const positions = read.events.map((e) => e.globalPosition);
+        expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      });
+
+      it('appends to several streams atomically, each at its expected version', async () => {
+        const license = streamOf('license');
+        const device = streamOf('device');
+        await store.appendToStream(device, 'no_stream', issued(1));
+        const result = await store.append([
+          { streamId: license, expectedVersion: 'no_stream', events: issued(1) },
+          { streamId: device, expectedVersion: 1, events: issued(2) },
+        ]);
+        expect(result.streams).toEqual(
+          expect.arrayContaining([
+            { streamId: license, version: 1 },
+            { streamId: device, version: 3 },
+          ]),
+        );
+        expect((await store.readStream(device)).version).toBe(3);
+      });
+    });
+
+    describe('expected versions', () => {
+      it('no_stream: allowed for a new stream, refused for an existing one', async () => {
+        const id = streamOf();
+        await store.appendToStream(id, 'no_stream', issued(1));
+        const error = await rejection(store.appendToStream(id, 'no_stream', issued(1)));
+        expect(error).toBeInstanceOf(WrongExpectedVersionError);
+        expect(error).toMatchObject({ code: 'STREAM_VERSION_CONFLICT', kind: 'conflict', streamId: id, expected: 'no_stream', actual: 1 });
+      });
+
+      it('0 means no_stream', async () => {
+        const id = streamOf();
+        await store.appendToStream(id, 0, issued(1));
+        await expect(store.appendToStream(id, 0, issued(1))).rejects.toMatchObject({ expected: 'no_stream', actual: 1 });
+      });
+
+      it('an exact version: allowed when it matches, refused with both versions when it does not', async () => {
+        const id = streamOf();
+        await store.appendToStream(id, 'no_stream', issued(2));
+        await store.appendToStream(id, 2, issued(1));
+        await expect(store.appendToStream(id, 2, issued(1))).rejects.toMatchObject({ streamId: id, expected: 2, actual: 3 });
+        await expect(store.appendToStream(streamOf(), 5, issued(1))).rejects.toMatchObject({ expected: 5, actual: 0 });
+      });
+
+      it('stream_exists: allowed for an existing stream, refused for a new one', async () => {
+        const id = streamOf();
+        await expect(store.appendToStream(id, 'stream_exists', issued(1))).rejects.toMatchObject({ expected: 'stream_exists', actual: 0 });
+        await store.appendToStream(id, 'no_stream', issued(1));
+        expect((await store.appendToStream(id, 'stream_exists', issued(1))).streams).toEqual([{ streamId: id, version: 2 }]);
+      });
+
+      it('any: appends to a new stream and to an existing one', async () => {
+        const id = streamOf();
+        await store.appendToStream(id, 'any', issued(1));
+        await store.appendToStream(id, 'any', issued(2));
+        expect((await store.readStream(id)).version).toBe(3);
+      });
+
+      it('a stream with no events is only checked: a wrong version refuses the whole append', async () => {
+        const guard = streamOf('account');
+        const license = streamOf('license');
+        await store.appendToStream(guard, 'no_stream', issued(1));
+        await expect(
+          store.append([
+            { streamId: guard, expectedVersion: 2, events: [] },
+            { streamId: license, expectedVersion: 'no_stream', events: issued(1) },
+          ]),
+        ).rejects.toMatchObject({ streamId: guard, expected: 2, actual: 1 });
+        expect((await store.readStream(license)).events).toEqual([]);
+        await store.append([
+          { streamId: guard, expectedVersion: 1, events: [] },
+          { streamId: license, expectedVersion: 'no_stream', events: issued(1) },
+        ]);
+        expect((await store.readStream(guard)).version).toBe(1);
+        expect((await store.readStream(license)).version).toBe(1);
+      });
+
+      it('a two-stream append with one wrong expectation writes nothing to either stream', async () => {
+        const license = streamOf('license');
+        const device = streamOf('device');
+        await store.appendToStream(device, 'no_stream', issued(1));
+        const before = await feedToEnd(store);
+        const error = await rejection(
+          store.append([
+            { streamId: license, expectedVersion: 'no_stream', events: issued(1) },
+            { streamId: device, expectedVersion: 7, events: issued(1) },
+          ]),
+        );
+        expect(error).toMatchObject({ streamId: device, expected: 7, actual: 1 });
+        expect((await store.readStream(license)).events).toEqual([]);
+        expect((await store.readStream(device)).version).toBe(1);
+        expect((await feedToEnd(store, before.checkpoint)).events.filter((e) => e.streamId === license || e.streamId === device)).toEqual([]);
+      });
+
+      it('20 concurrent appends with the same expected version: exactly one wins and the stream has no gaps', async () => {
+        const id = streamOf();
+        await store.appendToStream(id, 'no_stream', issued(1));
+        const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => store.appendToStream(id, 1, issued(2))));
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(19);
+        for (const l of lost) expect(l.reason).toMatchObject({ code: 'STREAM_VERSION_CONFLICT', expected: 1, actual: 3 });
+        const read = await store.readStream(id);
+        expect(read.events.map((e) => e.streamPosition)).toEqual([1, 2, 3]);
+      });
+
+      it('20 concurrent creations of one new stream: exactly one wins', async () => {
+        const id = streamOf();
+        const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => store.appendToStream(id, 'no_stream', issued(1))));
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        expect((await store.readStream(id)).version).toBe(1);
+      });
+
+      it('concurrent multi-stream appends over the same streams in opposite orders do not deadlock', async () => {
+        const a = streamOf('a');
+        const b = streamOf('b');
+        await store.append([
+          { streamId: a, expectedVersion: 'no_stream', events: issued(1) },
+          { streamId: b, expectedVersion: 'no_stream', events: issued(1) },
+        ]);
+        const runs = Array.from({ length: 10 }, (_, i) =>
+          store.append(
+            i % 2 === 0
+              ? [
+                  { streamId: a, expectedVersion: 'any', events: issued(1) },
+                  { streamId: b, expectedVersion: 'any', events: issued(1) },
+                ]
+              : [
+                  { streamId: b, expectedVersion: 'any', events: issued(1) },
+                  { streamId: a, expectedVersion: 'any', events: issued(1) },
+                ],
+          ),
+        );
+        await Promise.all(runs);
+        expect((await store.readStream(a)).version).toBe(11);
+        expect((await store.readStream(b)).version).toBe(11);
+      });
+    });
+
+    describe('idempotency', () => {
+      it('a retried command id appends nothing and returns the first result', async () => {
+        const id = streamOf();
+        const commandId = randomUUID();
+        const first = await store.appendToStream(id, 'no_stream', issued(2), { commandId, result: { licenseIds: ['L1', 'L2'] } });
+        const retry = await store.appendToStream(id, 'no_stream', issued(2), { commandId, result: { licenseIds: ['other'] } });
+        expect(retry).toEqual({ ...first, duplicate: true });
+        expect(retry.result).toEqual({ licenseIds: ['L1', 'L2'] });
+        expect((await store.readStream(id)).version).toBe(2);
+        expect(await store.findCommand(commandId)).toEqual({ ...first, duplicate: true });
+        expect(await store.findCommand(randomUUID())).toBeNull();
+      });
+
+      it('concurrent retries of one command write once', async () => {
+        const id = streamOf();
+        const commandId = randomUUID();
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.appendToStream(id, 'any', issued(1), { commandId })));
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.lastPosition)).size).toBe(1);
+        expect((await store.readStream(id)).version).toBe(1);
+      });
+
+      it('a command that was refused leaves its id free for a corrected retry', async () => {
+        const id = streamOf();
+        const commandId = randomUUID();
+        await expect(store.appendToStream(id, 3, issued(1), { commandId })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+        expect(await store.findCommand(commandId)).toBeNull();
+        expect((await store.appendToStream(id, 'no_stream', issued(1), { commandId })).duplicate).toBe(false);
+      });
+
+      it('an event id already in the store is refused and nothing is written', async () => {
+        const eventId = randomUUID();
+        await store.appendToStream(streamOf(), 'no_stream', [{ eventId, type: 'LicenseIssued', data: {} }]);
+        const other = streamOf();
+        const error = await rejection(store.appendToStream(other, 'no_stream', [{ eventId: eventId.toUpperCase(), type: 'LicenseIssued', data: {} }]));
+        expect(error).toBeInstanceOf(DuplicateEventIdError);
+        expect(error).toMatchObject({ code: 'DUPLICATE_EVENT_ID', eventId });
+        expect((await store.readStream(other)).events).toEqual([]);
+      });
+    });
+
+    describe('bad input is refused before anything is written', () => {
+      const circular: Record<string, unknown> = {};
+      circular['self'] = circular;
+      const cases: [string, () => Promise<unknown>, RegExp][] = [
+        ['an empty stream id', () => store.appendToStream('', 'any', issued(1)), /streamId: must be a non-empty string/],
+        ['a stream id with a space', () => store.appendToStream('license 1', 'any', issued(1)), /printable ASCII/],
+        ['a negative version', () => store.appendToStream(streamOf(), -1, issued(1)), /expectedVersion: must be a version/],
+        ['a fractional version', () => store.appendToStream(streamOf(), 1.5, issued(1)), /expectedVersion/],
+        ['an unknown expectation', () => store.appendToStream(streamOf(), 'maybe' as never, issued(1)), /expectedVersion/],
+        ['a function in data', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: { f: (() => 1) as never } }]), /data\.f: a function is not JSON/],
+        ['undefined in data', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: { u: undefined as never } }]), /data\.u: undefined is not JSON/],
+        ['NaN in data', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: { n: Number.NaN } }]), /data\.n: NaN is not a JSON number/],
+        ['a Date in data', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: { d: new Date() as never } }]), /a Date is not plain JSON/],
+        ['a bigint in data', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: { b: 1n as never } }]), /a bigint is not JSON/],
+        ['a circular object', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: circular as never }]), /circular/],
+        ['a NUL character', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: { s: 'a\u0000b' } }]), /NUL/],
+        ['a lone surrogate', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: { s: '\ud800' } }]), /surrogate/],
+        ['data that is an array', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: [] as never }]), /data: must be a plain JSON object/],
+        ['an event type with a space', () => store.appendToStream(streamOf(), 'any', [{ type: 'Key Claimed', data: {} }]), /type: must be a name/],
+        ['an event id that is not a UUID', () => store.appendToStream(streamOf(), 'any', [{ eventId: 'e-1', type: 'X', data: {} }]), /eventId: must be a UUID/],
+        ['a reserved metadata key', () => store.appendToStream(streamOf(), 'any', [{ type: 'X', data: {}, metadata: { actor: 'me' } }]), /metadata\.actor: is reserved/],
+        ['no streams', () => store.append([]), /give at least one stream/],
+        [
+          'one stream twice',
+          () => {
+            const id = streamOf();
+            return store.append([
+              { streamId: id, expectedVersion: 'any', events: issued(1) },
+              { streamId: id, expectedVersion: 'any', events: issued(1) },
+            ]);
+          },
+          /appears twice/,
+        ],
+        ['an empty command id', () => store.appendToStream(streamOf(), 'any', issued(1), { commandId: '' }), /options\.commandId: must be a non-empty string/],
+        ['a negative feed position', () => store.readFeed({ after: { epoch: 1, txId: 1, position: -1 } }), /after\.position/],
+        ['a feed batch over the limit', () => store.readFeed({ limit: 1_000_000 }), /limit/],
+        ['a bad instant', () => store.readStream(streamOf(), { toRecordedAt: 'yesterday' }), /toRecordedAt/],
+      ];
+
+      it.each(cases)('%s', async (_name, act, message) => {
+        const before = await feedToEnd(store);
+        const error = await rejection(act());
+        expect(error).toBeInstanceOf(InvalidAppendError);
+        expect(error).toMatchObject({ code: 'INVALID_STORE_INPUT', kind: 'invalid' });
+        expect((error as Error).message).toMatch(message);
+        expect((await feedToEnd(store, before.checkpoint)).events).toEqual([]);
+      });
+    });
+
+    describe('global feed and checkpoints', () => {
+      it('returns every event once, in batches, from any checkpoint', async () => {
+        const own = await options.open();
+        try {
+          const ids = [streamOf(), streamOf(), streamOf()];
+          for (const id of ids) await own.store.appendToStream(id, 'no_stream', issued(5));
+          const seen: RecordedEvent[] = [];
+          let checkpoint = FEED_START;
+          for (let page = await own.store.readFeed({ limit: 4 }); page.events.length > 0; page = await own.store.readFeed({ after: checkpoint, limit: 4 })) {
+            expect(page.events.length).toBeLessThanOrEqual(4);
+            seen.push(...page.events);
+            checkpoint = page.checkpoint;
+          }
+          expect(seen).toHaveLength(15);
+          expect(new Set(seen.map((e) => e.eventId)).size).toBe(15);
+          expect(seen.map((e) => e.streamId)).toEqual(ids.flatMap((id) => Array(5).fill(id)));
+          expect(checkpoint).toEqual({ epoch: 1, txId: seen[14]!.txId, position: seen[14]!.globalPosition });
+        } finally {
+          await own.dispose();
+        }
+      });
+
+      it('saves and reads a named checkpoint, refuses to move it backwards, deletes it', async () => {
+        const name = `projector-${randomUUID()}`;
+        expect(await store.readCheckpoint(name)).toBeNull();
+        await store.saveCheckpoint(name, { epoch: 1, txId: 10, position: 5 });
+        await store.saveCheckpoint(name, { epoch: 1, txId: 12, position: 3 });
+        expect(await store.readCheckpoint(name)).toEqual({ epoch: 1, txId: 12, position: 3 });
+        await expect(store.saveCheckpoint(name, { epoch: 1, txId: 11, position: 9 })).rejects.toBeInstanceOf(CheckpointMovedBackwardsError);
+        await store.deleteCheckpoint(name);
+        expect(await store.readCheckpoint(name)).toBeNull();
+      });
+
+      it("writes a checkpoint in the consumer's own transaction: a failed batch keeps neither its rows nor its checkpoint", async () => {
+        const name = `projector-${randomUUID()}`;
+        const table = `rm_${randomUUID().replace(/-/g, '')}`;
+        await store.sql.query(`CREATE TABLE ${table} (id text PRIMARY KEY)`);
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.sql.query(`INSERT INTO ${table} VALUES ('row')`);
+            await tx.saveCheckpoint(name, { epoch: 1, txId: 1, position: 1 });
+            throw new Error('projector crashed mid-batch');
+          }),
+        ).rejects.toThrow('projector crashed mid-batch');
+        expect(await store.readCheckpoint(name)).toBeNull();
+        expect(await store.sql.query(`SELECT * FROM ${table}`)).toEqual([]);
+
+        await store.transaction(async (tx) => {
+          await tx.sql.query(`INSERT INTO ${table} VALUES ('row')`);
+          await tx.saveCheckpoint(name, { epoch: 1, txId: 1, position: 1 });
+        });
+        expect(await store.readCheckpoint(name)).toEqual({ epoch: 1, txId: 1, position: 1 });
+        await store.sql.query(`DROP TABLE ${table}`);
+      });
+
+      it('an append inside a transaction commits or rolls back with it', async () => {
+        const id = streamOf();
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.appendToStream(id, 'no_stream', issued(1));
+            expect((await tx.readStream(id)).version).toBe(1);
+            throw new Error('abandon');
+          }),
+        ).rejects.toThrow('abandon');
+        expect((await store.readStream(id)).version).toBe(0);
+      });
+
+      if (options.concurrentConnections) {
+        it('never skips an event whose transaction took its id earlier but committed later', async () => {
+          const own = await options.open();
+          try {
+            const s = own.store;
+            const a = streamOf('a');
+            const b = streamOf('b');
+            const name = 'interleaving-reader';
+            await s.saveCheckpoint(name, (await feedToEnd(s)).checkpoint);
+
+            let releaseA!: () => void;
+            const aMayAppend = new Promise<void>((resolve) => (releaseA = resolve));
+            let aHasXid!: () => void;
+            const aHoldsXid = new Promise<void>((resolve) => (aHasXid = resolve));
+            const transactionA = s.transaction(async (tx) => {
+              await tx.sql.query('SELECT pg_current_xact_id()'); // A takes its transaction id first
+              aHasXid();
+              await aMayAppend;
+              await tx.appendToStream(a, 'no_stream', issued(1));
+            });
+            await aHoldsXid;
+
+            await s.appendToStream(b, 'no_stream', issued(1)); // B appends and commits
+
+            const first = await s.readFeed({ after: (await s.readCheckpoint(name))! });
+            // B is held back while A, older, may still commit: reading B now would move the checkpoint past A.
+            expect(first.events.map((e) => e.streamId)).toEqual([]);
+            await s.saveCheckpoint(name, first.checkpoint);
+
+            releaseA();
+            await transactionA; // A appends and commits
+
+            const next = await s.readFeed({ after: (await s.readCheckpoint(name))! });
+            expect(next.events.map((e) => e.streamId)).toEqual([a, b]);
+            const [eventA, eventB] = next.events;
+            expect(eventA!.txId).toBeLessThan(eventB!.txId);
+            expect(eventA!.globalPosition).toBeGreaterThan(eventB!.globalPosition);
+          } finally {
+            await own.dispose();
+          }
+        });
+      }
+    });
+
+    describe('hash chain', () => {
+      it('verifies chains written by the writer (new streams) and by the database (existing streams)', async () => {
+        const own = await options.open();
+        try {
+          const id = streamOf();
+          await own.store.appendToStream(id, 'no_stream', issued(3));
+          await own.store.appendToStream(id, 3, issued(2));
+          await own.store.appendToStream(id, 'any', [{ type: 'Noted', data: { text: 'line\nbreak, "quotes", tab\t, é, 😀' }, metadata: { source: 'import' } }]);
+          await own.store.appendToStream(streamOf(), 'any', issued(2));
+          const report = await own.store.verify();
+          expect(report).toEqual({ ok: true, streamsChecked: 2, eventsChecked: 8, failures: [] });
+        } finally {
+          await own.dispose();
+        }
+      });
+
+      it('refuses to update or delete an event through SQL', async () => {
+        const id = streamOf();
+        await store.appendToStream(id, 'no_stream', issued(1));
+        await expect(store.sql.query('UPDATE ledger_events SET data = $1::jsonb WHERE stream_id = $2', ['{}', id])).rejects.toMatchObject({ code: 'LV403' });
+        await expect(store.sql.query('DELETE FROM ledger_events WHERE stream_id = $1', [id])).rejects.toMatchObject({ code: 'LV403' });
+      });
+
+      it('finds a row edited directly in SQL: the first stream and position that no longer match', async () => {
+        const own = await options.open();
+        try {
+          const id = streamOf();
+          const untouched = streamOf();
+          await own.store.appendToStream(id, 'no_stream', issued(4));
+          await own.store.appendToStream(untouched, 'no_stream', issued(2));
+          await own.store.transaction(async (tx) => {
+            // A superuser can switch the guard trigger off; the hash chain still tells.
+            await tx.sql.query('SET LOCAL session_replication_role = replica');
+            await tx.sql.query(`UPDATE ledger_events SET data = jsonb_set(data, '{n}', '99') WHERE stream_id = $1 AND stream_position = 2`, [id]);
+          });
+          const report = await own.store.verify();
+          expect(report.ok).toBe(false);
+          expect(report.eventsChecked).toBe(6);
+          expect(report.failures).toEqual([expect.objectContaining({ streamId: id, streamPosition: 2, reason: 'hash_mismatch' })]);
+          expect((await own.store.verify({ streamId: untouched })).ok).toBe(true);
+        } finally {
+          await own.dispose();
+        }
+      });
+
+      it('finds a deleted last event and a forged stream head', async () => {
+        const own = await options.open();
+        try {
+          const cut = streamOf();
+          const forged = streamOf();
+          await own.store.appendToStream(cut, 'no_stream', issued(3));
+          await own.store.appendToStream(forged, 'no_stream', issued(1));
+          await own.store.transaction(async (tx) => {
+            await tx.sql.query('SET LOCAL session_replication_role = replica');
+            await tx.sql.query('DELETE FROM ledger_events WHERE stream_id = $1 AND stream_position = 3', [cut]);
+            await tx.sql.query(`UPDATE ledger_streams SET head_hash = '\\x00' WHERE stream_id = $1`, [forged]);
+          });
+          const { failures } = await own.store.verify();
+          expect(failures).toEqual(
+            expect.arrayContaining([
+              expect.objectContaining({ streamId: cut, reason: 'version_mismatch' }),
+              expect.objectContaining({ streamId: forged, streamPosition: 1, reason: 'head_mismatch' }),
+            ]),
+          );
+        } finally {
+          await own.dispose();
+        }
+      });
+    });
+
+    describe('schema and epochs', () => {
+      it('applies each migration once even when several processes start at once', async () => {
+        const own = await options.open();
+        try {
+          const others = await Promise.all([own.openDatabase(), own.openDatabase(), own.openDatabase()]);
+          try {
+            const reports = await Promise.all(others.map((db) => migrate(db, own.schema)));
+            for (const r of reports) expect(r.applied).toEqual([]);
+            const rows = await own.store.sql.query<{ version: number }>('SELECT version FROM ledger_schema_migrations ORDER BY version');
+            expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+          } finally {
+            await Promise.all(others.map((db) => db.close()));
+          }
+        } finally {
+          await own.dispose();
+        }
+      });
+
+      it('refuses a database whose applied migration differs, or that is newer than this build', async () => {
+        const own = await options.open();
+        try {
+          const db = await own.openDatabase();
+          try {
+            await own.store.sql.query(`UPDATE ledger_schema_migrations SET checksum = 'edited' WHERE version = 1`);
+            await expect(migrate(db, own.schema)).rejects.toBeInstanceOf(MigrationMismatchError);
+            await own.store.sql.query(`DELETE FROM ledger_schema_migrations WHERE version = 1`);
+            await own.store.sql.query(`INSERT INTO ledger_schema_migrations (version, name, checksum) VALUES (999, 'future', 'x')`);
+            await expect(migrate(db, own.schema)).rejects.toBeInstanceOf(SchemaTooNewError);
+          } finally {
+            await db.close();
+          }
+        } finally {
+          await own.dispose();
+        }
+      });
+
+      it('starts a new epoch when transaction ids went back, so later events still sort after earlier ones', async () => {
+        const own = await options.open();
+        try {
+          const s = own.store;
+          const old = streamOf();
+          await s.appendToStream(old, 'no_stream', issued(1));
+          // What a restore into another cluster looks like: stored ids beyond the counter.
+          await s.transaction(async (tx) => {
+            await tx.sql.query('SET LOCAL session_replication_role = replica');
+            await tx.sql.query(`UPDATE ledger_events SET tx_id = (pg_current_xact_id()::text::bigint + 1000000)::text::xid8`);
+          });
+          const db = await own.openDatabase();
+          try {
+            expect((await migrate(db, own.schema)).newEpoch).toBe(2); // on start after the restore
+            expect((await migrate(db, own.schema)).newEpoch).toBeUndefined();
+          } finally {
+            await db.close();
+          }
+          const caughtUp = await feedToEnd(s);
+          expect(caughtUp.events.map((e) => e.streamId)).toEqual([old]);
+
+          const fresh = streamOf();
+          await s.appendToStream(fresh, 'no_stream', issued(1));
+          // In epoch 1 its lower transaction id would sort before the checkpoint and be skipped.
+          expect((await feedToEnd(s, caughtUp.checkpoint)).events.map((e) => [e.streamId, e.epoch])).toEqual([[fresh, 2]]);
+        } finally {
+          await own.dispose();
+        }
+      });
+    });
+
+    it('reports its health', async () => {
+      expect(await store.health()).toMatchObject({ ok: true, backend: store.backend });
+    });
+  });
+}
