@@ -26,6 +26,7 @@ module.exports = {
     '^@ledger/event-store$': '<rootDir>/libs/event-store/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(withPostgres ? [] : ['/postgres\\.[^/]*spec\\.ts$'])],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { LedgerConfig } from './config/ledger.config';
+import { HealthController } from './health/health.controller';
+import { EventStoreModule } from './store/event-store.module';
+
+export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
+
+@Module({})
+export class AppModule {
+  static register(config: LedgerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            // Never write credentials to logs, whatever scheme brings them.
+            redact: {
+              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
+              censor: '[redacted]',
+            },
+            genReqId: (req, res) => {
+              const given = req.headers['x-request-id'];
+              const id = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+              res.setHeader('X-Request-Id', id);
+              return id;
+            },
+            customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+            // Health probes every few seconds would drown the log.
+            autoLogging: { ignore: (req) => req.url === '/health' },
+          },
+        }),
+        EventStoreModule.forRoot(config.store),
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: LEDGER_CONFIG, useValue: config }],
+    };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The built ledger as an operator runs it (`npm start` runs this same file
+ * after building): start, answer, stop cleanly on SIGTERM, refuse bad settings.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const MAIN = resolve(__dirname, '../dist/apps/ledger/src/main.js');
+
+interface Running {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let buffered = '';
+  const collect = (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part) as Record<string, unknown>); // every line must be JSON
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, lines, exited };
+}
+
+async function waitForLine(running: Running, predicate: (line: Record<string, unknown>) => boolean, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const found = running.lines.find(predicate);
+    if (found) return found;
+    if (running.child.exitCode !== null) throw new Error(`exited early: ${JSON.stringify(running.lines)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no such log line within ${ms} ms: ${JSON.stringify(running.lines)}`);
+}
+
+describe('the ledger process', () => {
+  let dataDir: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+  });
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ledger-proc-'));
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts on the embedded store, answers /health, and stops cleanly on SIGTERM', async () => {
+    const ledger = start({ LEDGER_DATA_DIR: dataDir });
+    children.push(ledger.child);
+    const listening = await waitForLine(ledger, (l) => l['msg'] === 'ledger listening');
+    const res = await fetch(`http://127.0.0.1:${listening['port']}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', store: { backend: 'pglite', reachable: true } });
+    expect(existsSync(join(dataDir, 'ledger.lock'))).toBe(true);
+
+    ledger.child.kill('SIGTERM');
+    expect(await ledger.exited).toBe(0);
+    const messages = ledger.lines.map((l) => l['msg']);
+    expect(messages).toEqual(expect.arrayContaining(['shutting down', 'event store closed', 'stopped']));
+    expect(messages.indexOf('event store closed')).toBeLessThan(messages.indexOf('stopped'));
+    expect(existsSync(join(dataDir, 'ledger.lock'))).toBe(false);
+  });
+
+  it('refuses a second ledger on the same data folder, with a JSON reason and a non-zero exit', async () => {
+    const first = start({ LEDGER_DATA_DIR: dataDir });
+    children.push(first.child);
+    await waitForLine(first, (l) => l['msg'] === 'ledger listening');
+    const second = start({ LEDGER_DATA_DIR: dataDir });
+    children.push(second.child);
+    expect(await second.exited).toBe(1);
+    expect(second.lines).toContainEqual(expect.objectContaining({ level: 'fatal', code: 'DATA_DIR_LOCKED' }));
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+
+  it('refuses to start with invalid settings and names each one', async () => {
+    const ledger = start({ LEDGER_DATA_DIR: dataDir, PORT: 'http', LOG_LEVEL: 'chatty' });
+    children.push(ledger.child);
+    expect(await ledger.exited).toBe(1);
+    const [line] = ledger.lines;
+    expect(line).toMatchObject({ level: 'fatal', code: 'INVALID_CONFIGURATION' });
+    expect(line!['problems']).toEqual([expect.stringContaining('LOG_LEVEL'), expect.stringContaining('PORT')]);
+  });
+});
