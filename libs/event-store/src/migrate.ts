@@ -64,7 +64,9 @@ export async function migrate(db: Database, schema = 'public', migrations = MIGR
 async function startEpochIfTransactionIdsWentBack(tx: ScriptExecutor): Promise<number | undefined> {
   const [row] = await tx.query<{ epoch: number; last_tx: string | null; now_tx: string }>(
     `SELECT e.epoch,
-            (SELECT tx_id::text FROM ledger_events WHERE epoch = e.epoch ORDER BY epoch DESC, tx_id DESC LIMIT 1) AS last_tx,
+            -- Qualified: a bare ORDER BY tx_id would sort by the text output ('999' > '1000').
+            (SELECT le.tx_id::text FROM ledger_events le WHERE le.epoch = e.epoch
+             ORDER BY le.epoch DESC, le.tx_id DESC LIMIT 1) AS last_tx,
             pg_current_xact_id()::text AS now_tx
      FROM (SELECT max(epoch) AS epoch FROM ledger_epochs) e`,
   );

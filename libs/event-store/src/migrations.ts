@@ -73,31 +73,36 @@ CREATE TABLE ledger_checkpoints (
 `;
 
 /*
- * ledger_append(streams, events, metadata, hashes, command_id, result): the
- * whole append in one statement, so one round trip and one implicit
+ * ledger_append(streams, events, metadata, new_streams, other_streams, command_id, result):
+ * the whole append in one statement, so one round trip and one implicit
  * transaction when called alone.
  *
- * streams:  [{"id","type","expected","count","at"}] sorted by id by the caller,
- *           so that concurrent appends lock rows in one order and cannot
- *           deadlock; "at" is the index of the stream's first event minus one;
- *           expected is 'no_stream' | 'stream_exists' | 'any' | a version number.
- * events:   one line per event, grouped by stream in that order, five fields
- *           separated by tabs: event id, type, schema version, index into
- *           metadata (0-based), canonical JSON of the data. Canonical JSON
- *           escapes tabs and newlines, ids and types hold none.
- * metadata: canonical JSON texts, one per line; the first is the append's
- *           standard metadata, whose recordedAt every event shares.
- * hashes:   hex, 64 characters per event in line order. For a stream expected
- *           to be new the writer knows the chain's start (the empty hash), so
- *           it computes the chain itself and the stream is inserted set-wise;
- *           for every other stream the slots are zeros and the chain is
- *           computed here from the stored head, under the row lock.
+ * streams:  one line per stream, sorted by the writer in byte order (the lock
+ *           order, so that concurrent appends cannot deadlock), tab-separated:
+ *           id, type, expected ('no_stream' | 'stream_exists' | 'any' | a
+ *           version), event count, index of its first event line minus one,
+ *           and for a new stream the hash of its last event (hex).
+ * events:   one line per event, grouped by stream in that order, tab-separated:
+ *           stream id, index in the append for this stream (1-based), event
+ *           id, type, schema version, metadata (canonical JSON, or empty for
+ *           the append's standard metadata), hash (hex; empty for streams
+ *           chained here), data (canonical JSON). Canonical JSON escapes tabs
+ *           and newlines; ids and types hold none.
+ * metadata: the append's standard metadata (canonical JSON); its recordedAt
+ *           is every event's recorded_at.
+ *
+ * A stream expected to be new has a known chain start (the empty hash): the
+ * writer hashes it and it is inserted set-wise (a claimed key opens thousands).
+ * Every other stream is locked, checked and chained here from its stored head.
  *
  * The hash of the event at position N of a stream is
  *   sha256(previous hash ‖ utf8(canonical JSON of {data, eventId, metadata,
  *          schemaVersion, streamId, type, version: N}))
  * and the previous hash of a stream's first event is empty. Canonical JSON is
  * RFC 8785; the keys above are in its order, so it is built by concatenation.
+ *
+ * No array subscripts on big arrays in SQL here: in PL/pgSQL's first (custom)
+ * plans an array variable is a flat constant and arr[i] walks it from the start.
  */
 const appendFunction = `
 CREATE FUNCTION ledger_raise_conflict(p_stream text, p_expected text, p_actual bigint) RETURNS void
@@ -109,33 +114,34 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION ledger_append(p_streams jsonb, p_events text, p_metadata text, p_hashes text,
-                              p_command_id text, p_result jsonb)
+CREATE FUNCTION ledger_append(p_streams text, p_events text, p_metadata text, p_new_streams integer,
+                              p_other_streams integer, p_command_id text, p_result jsonb)
 RETURNS jsonb LANGUAGE plpgsql
--- generate_series makes the planner expect millions of rows, enough to JIT
--- compile a plan that runs in milliseconds: compiling costs more than it saves.
+-- generate_series-sized estimates would make the planner JIT-compile plans
+-- that run in milliseconds: compiling costs more than it saves.
 SET jit = off
 AS $fn$
 DECLARE
-  v_lines      text[];
-  v_meta_texts text[];
-  v_metas      jsonb[];
-  v_recorded   timestamptz;
-  v_total      integer;
-  v_raw        bytea;
-  v_hashes     bytea[];
-  v_stream     record;
-  v_line       text[];
-  v_taken      text;
-  v_current    bigint;
-  v_head       bytea;
-  v_done       boolean;
-  v_base_ids   text[] := '{}';
-  v_bases      bigint[] := '{}';
-  v_versions   jsonb;
-  v_first      bigint;
-  v_last       bigint;
-  v_outcome    jsonb;
+  v_metadata  jsonb := p_metadata::jsonb;
+  v_recorded  timestamptz := (v_metadata->>'recordedAt')::timestamptz;
+  v_epoch     integer;
+  v_count     integer;
+  v_first     bigint;
+  v_last      bigint;
+  v_lo        bigint;
+  v_hi        bigint;
+  v_taken     text;
+  v_stream    record;
+  v_lines     text[];
+  v_f         text[];
+  v_current   bigint;
+  v_head      bytea;
+  v_done      boolean;
+  v_ex_lines  text[] := '{}';
+  v_ex_pos    bigint[] := '{}';
+  v_ex_hash   bytea[] := '{}';
+  v_existing  jsonb := '{}';
+  v_outcome   jsonb;
 BEGIN
   IF p_command_id IS NOT NULL THEN
     -- Taken first: a concurrent retry of the same command waits here for us,
@@ -146,135 +152,134 @@ BEGIN
       RETURN jsonb_set(v_outcome, '{duplicate}', 'true');
     END IF;
   END IF;
+  SELECT max(epoch) INTO v_epoch FROM ledger_epochs;
 
-  v_lines := string_to_array(p_events, E'\\n');
-  v_total := coalesce(array_length(v_lines, 1), 0);
-  v_raw := decode(p_hashes, 'hex');
-  IF length(v_raw) <> v_total * 32
-     OR v_total <> (SELECT coalesce(sum(count), 0) FROM jsonb_to_recordset(p_streams) AS s(count integer)) THEN
-    RAISE EXCEPTION 'ledger_append: % event lines and % hash bytes do not match the streams announced', v_total, length(v_raw)
-      USING ERRCODE = '22023';
-  END IF;
-  v_hashes := ARRAY(SELECT substring(v_raw FROM (i - 1) * 32 + 1 FOR 32) FROM generate_series(1, v_total) AS i);
-  v_meta_texts := string_to_array(p_metadata, E'\\n');
-  v_metas := ARRAY(SELECT m::jsonb FROM unnest(v_meta_texts) WITH ORDINALITY AS t(m, k) ORDER BY k);
-  v_recorded := (v_metas[1]->>'recordedAt')::timestamptz;
-
-  -- New streams, all in one statement (a claimed key can open thousands).
-  -- Joins on unnest, never v_array[i] in SQL: in the first (custom) plans an
-  -- array variable is a flat constant, and subscripting one walks it from the start.
-  WITH wanted AS (
-    SELECT s.id, s.type, s.count, h.hash AS head
-    FROM jsonb_to_recordset(p_streams) AS s(id text, type text, expected text, count integer, at integer)
-    JOIN unnest(v_hashes) WITH ORDINALITY AS h(hash, n) ON h.n = s.at + s.count
-    WHERE s.expected = 'no_stream' AND s.count > 0
-  ), created AS (
+  IF p_new_streams > 0 THEN
     INSERT INTO ledger_streams (stream_id, stream_type, version, head_hash)
-    SELECT id, type, count, head FROM wanted ORDER BY id
-    ON CONFLICT (stream_id) DO NOTHING
-    RETURNING stream_id
-  )
-  SELECT w.id INTO v_taken FROM wanted w
-  WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.stream_id = w.id)
-  ORDER BY w.id LIMIT 1;
-  IF v_taken IS NOT NULL THEN
-    SELECT version INTO v_current FROM ledger_streams WHERE stream_id = v_taken;
-    PERFORM ledger_raise_conflict(v_taken, 'no_stream', coalesce(v_current, 0));
-  END IF;
+    SELECT f[1], f[2], f[4]::bigint, decode(f[6], 'hex')
+    FROM unnest(string_to_array(p_streams, E'\\n')) AS l, string_to_array(l, E'\\t') AS f
+    WHERE f[3] = 'no_stream' AND f[4] <> '0'
+    ON CONFLICT (stream_id) DO NOTHING;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    IF v_count < p_new_streams THEN
+      -- Some stream exists already: name the first one not created by us.
+      SELECT s.id, st.version INTO v_taken, v_current
+      FROM (SELECT f[1] AS id FROM unnest(string_to_array(p_streams, E'\\n')) WITH ORDINALITY AS u(l, k),
+                   string_to_array(l, E'\\t') AS f
+            WHERE f[3] = 'no_stream' AND f[4] <> '0' ORDER BY k) AS s
+      JOIN ledger_streams st ON st.stream_id = s.id
+      WHERE st.xmin <> pg_current_xact_id()::xid
+      LIMIT 1;
+      PERFORM ledger_raise_conflict(v_taken, 'no_stream', coalesce(v_current, 0));
+    END IF;
 
-  -- Every other stream: lock, check, chain from the stored head.
-  FOR v_stream IN
-    SELECT * FROM jsonb_to_recordset(p_streams) AS s(id text, type text, expected text, count integer, at integer)
-    WHERE NOT (s.expected = 'no_stream' AND s.count > 0)
-    ORDER BY s.id
-  LOOP
-    v_done := false;
-    WHILE NOT v_done LOOP
-      IF v_stream.count = 0 THEN
-        -- Check only: share-lock the row so that it cannot change before we commit.
-        SELECT version INTO v_current FROM ledger_streams WHERE stream_id = v_stream.id FOR SHARE;
-        v_current := coalesce(v_current, 0);
-      ELSE
-        SELECT version, head_hash INTO v_current, v_head FROM ledger_streams WHERE stream_id = v_stream.id FOR UPDATE;
-        IF NOT FOUND THEN
-          v_current := 0;
-          v_head := ''::bytea;
-        END IF;
-      END IF;
-
-      -- CASE, not OR: SQL promises CASE's order, so the cast only meets numbers.
-      -- (Parenthesised, or PL/pgSQL would end the IF condition at the first WHEN's THEN.)
-      IF (CASE v_stream.expected
-            WHEN 'any' THEN false
-            WHEN 'no_stream' THEN v_current <> 0
-            WHEN 'stream_exists' THEN v_current = 0
-            ELSE v_current <> v_stream.expected::bigint
-          END) THEN
-        PERFORM ledger_raise_conflict(v_stream.id, v_stream.expected, v_current);
-      END IF;
-
-      FOR i IN 1 .. v_stream.count LOOP
-        v_line := string_to_array(v_lines[v_stream.at + i], E'\\t');
-        v_head := sha256(v_head || convert_to(
-          '{"data":' || v_line[5] || ',"eventId":"' || v_line[1] || '","metadata":' || v_meta_texts[v_line[4]::integer + 1]
-          || ',"schemaVersion":' || v_line[3] || ',"streamId":' || to_json(v_stream.id)::text
-          || ',"type":"' || v_line[2] || '","version":' || (v_current + i) || '}', 'UTF8'));
-        v_hashes[v_stream.at + i] := v_head;
-      END LOOP;
-
-      IF v_stream.count = 0 THEN
-        v_done := true;
-      ELSIF v_current = 0 THEN
-        INSERT INTO ledger_streams (stream_id, stream_type, version, head_hash)
-          VALUES (v_stream.id, v_stream.type, v_stream.count, v_head)
-          ON CONFLICT (stream_id) DO NOTHING;
-        -- Not inserted: created meanwhile by a transaction that has committed;
-        -- 'any' takes it from there (next round), anything else is a conflict.
-        v_done := FOUND;
-        IF NOT v_done AND v_stream.expected <> 'any' THEN
-          SELECT version INTO v_current FROM ledger_streams WHERE stream_id = v_stream.id;
-          PERFORM ledger_raise_conflict(v_stream.id, v_stream.expected, v_current);
-        END IF;
-      ELSE
-        UPDATE ledger_streams SET version = v_current + v_stream.count, head_hash = v_head, updated_at = now()
-          WHERE stream_id = v_stream.id;
-        v_done := true;
-      END IF;
-    END LOOP;
-    v_base_ids := v_base_ids || v_stream.id;
-    v_bases := v_bases || v_current;
-  END LOOP;
-
-  IF v_total > 0 THEN
-    WITH lines AS MATERIALIZED ( -- materialized: each line is split once, not once per field
-      SELECT l.n, string_to_array(l.line, E'\\t') AS f, l.hash
-      FROM unnest(v_lines, v_hashes) WITH ORDINALITY AS l(line, hash, n)
-    ), slots AS (
-      SELECT s.at + g AS n, s.id, coalesce(b.base, 0) + g AS pos
-      FROM jsonb_to_recordset(p_streams) AS s(id text, count integer, at integer)
-      LEFT JOIN unnest(v_base_ids, v_bases) AS b(id, base) ON b.id = s.id
-      CROSS JOIN LATERAL generate_series(1, s.count) AS g
-    ), written AS (
+    WITH written AS (
       INSERT INTO ledger_events (epoch, stream_id, stream_position, event_id, event_type, schema_version,
                                  data, metadata, recorded_at, hash)
-      SELECT (SELECT max(epoch) FROM ledger_epochs), slots.id, slots.pos, l.f[1]::uuid, l.f[2], l.f[3]::integer,
-             l.f[5]::jsonb, v_metas[l.f[4]::integer + 1], v_recorded, l.hash
-      FROM lines l JOIN slots USING (n)
-      ORDER BY n
+      SELECT v_epoch, f[1], f[2]::bigint, f[3]::uuid, f[4], f[5]::integer, f[8]::jsonb,
+             CASE WHEN f[6] = '' THEN v_metadata ELSE f[6]::jsonb END, v_recorded, decode(f[7], 'hex')
+      FROM unnest(string_to_array(p_events, E'\\n')) AS l, string_to_array(l, E'\\t') AS f
+      WHERE f[7] <> ''
       RETURNING global_position
     )
     SELECT min(global_position), max(global_position) INTO v_first, v_last FROM written;
   END IF;
 
-  SELECT jsonb_agg(jsonb_build_object('streamId', s.id, 'version', coalesce(b.base, 0) + s.count) ORDER BY s.at, s.id)
-    INTO v_versions
-    FROM jsonb_to_recordset(p_streams) AS s(id text, count integer, at integer)
-    LEFT JOIN unnest(v_base_ids, v_bases) AS b(id, base) ON b.id = s.id;
+  IF p_other_streams > 0 THEN
+    v_lines := string_to_array(p_events, E'\\n');
+    FOR v_stream IN
+      SELECT f[1] AS id, f[2] AS type, f[3] AS expected, f[4]::integer AS count, f[5]::integer AS at
+      FROM unnest(string_to_array(p_streams, E'\\n')) WITH ORDINALITY AS u(l, k), string_to_array(l, E'\\t') AS f
+      WHERE NOT (f[3] = 'no_stream' AND f[4] <> '0')
+      ORDER BY k
+    LOOP
+      v_done := false;
+      WHILE NOT v_done LOOP
+        IF v_stream.count = 0 THEN
+          -- Check only: share-lock the row so that it cannot change before we commit.
+          SELECT version INTO v_current FROM ledger_streams WHERE stream_id = v_stream.id FOR SHARE;
+          v_current := coalesce(v_current, 0);
+        ELSE
+          SELECT version, head_hash INTO v_current, v_head FROM ledger_streams WHERE stream_id = v_stream.id FOR UPDATE;
+          IF NOT FOUND THEN
+            v_current := 0;
+            v_head := ''::bytea;
+          END IF;
+        END IF;
 
-  v_outcome := jsonb_build_object('duplicate', false, 'commandId', p_command_id, 'streams', v_versions,
+        -- CASE, not OR: SQL promises CASE's order, so the cast only meets numbers.
+        -- (Parenthesised, or PL/pgSQL would end the IF condition at the first WHEN's THEN.)
+        IF (CASE v_stream.expected
+              WHEN 'any' THEN false
+              WHEN 'no_stream' THEN v_current <> 0
+              WHEN 'stream_exists' THEN v_current = 0
+              ELSE v_current <> v_stream.expected::bigint
+            END) THEN
+          PERFORM ledger_raise_conflict(v_stream.id, v_stream.expected, v_current);
+        END IF;
+
+        FOR i IN 1 .. v_stream.count LOOP
+          v_f := string_to_array(v_lines[v_stream.at + i], E'\\t');
+          v_head := sha256(v_head || convert_to(
+            '{"data":' || v_f[8] || ',"eventId":"' || v_f[3] || '","metadata":' || CASE WHEN v_f[6] = '' THEN p_metadata ELSE v_f[6] END
+            || ',"schemaVersion":' || v_f[5] || ',"streamId":' || to_json(v_stream.id)::text
+            || ',"type":"' || v_f[4] || '","version":' || (v_current + i) || '}', 'UTF8'));
+          v_ex_lines := v_ex_lines || v_lines[v_stream.at + i];
+          v_ex_pos := v_ex_pos || (v_current + i);
+          v_ex_hash := v_ex_hash || v_head;
+        END LOOP;
+
+        IF v_stream.count = 0 THEN
+          v_done := true;
+        ELSIF v_current = 0 THEN
+          INSERT INTO ledger_streams (stream_id, stream_type, version, head_hash)
+            VALUES (v_stream.id, v_stream.type, v_stream.count, v_head)
+            ON CONFLICT (stream_id) DO NOTHING;
+          -- Not inserted: created meanwhile by a transaction that has committed;
+          -- 'any' takes it from there (next round), anything else is a conflict.
+          v_done := FOUND;
+          IF NOT v_done THEN
+            v_ex_lines := v_ex_lines[1:coalesce(array_length(v_ex_lines, 1), 0) - v_stream.count];
+            v_ex_pos := v_ex_pos[1:coalesce(array_length(v_ex_pos, 1), 0) - v_stream.count];
+            v_ex_hash := v_ex_hash[1:coalesce(array_length(v_ex_hash, 1), 0) - v_stream.count];
+            IF v_stream.expected <> 'any' THEN
+              SELECT version INTO v_current FROM ledger_streams WHERE stream_id = v_stream.id;
+              PERFORM ledger_raise_conflict(v_stream.id, v_stream.expected, v_current);
+            END IF;
+          END IF;
+        ELSE
+          UPDATE ledger_streams SET version = v_current + v_stream.count, head_hash = v_head, updated_at = now()
+            WHERE stream_id = v_stream.id;
+          v_done := true;
+        END IF;
+      END LOOP;
+      v_existing := v_existing || jsonb_build_object(v_stream.id, v_current + v_stream.count);
+    END LOOP;
+
+    IF coalesce(array_length(v_ex_lines, 1), 0) > 0 THEN
+      WITH written AS (
+        INSERT INTO ledger_events (epoch, stream_id, stream_position, event_id, event_type, schema_version,
+                                   data, metadata, recorded_at, hash)
+        SELECT v_epoch, f[1], x.pos, f[3]::uuid, f[4], f[5]::integer, f[8]::jsonb,
+               CASE WHEN f[6] = '' THEN v_metadata ELSE f[6]::jsonb END, v_recorded, x.hash
+        FROM unnest(v_ex_lines, v_ex_pos, v_ex_hash) AS x(l, pos, hash), string_to_array(x.l, E'\\t') AS f
+        RETURNING global_position
+      )
+      SELECT min(global_position), max(global_position) INTO v_lo, v_hi FROM written;
+      v_first := least(v_first, v_lo);
+      v_last := greatest(v_last, v_hi);
+    END IF;
+  END IF;
+
+  -- Versions of existing streams; a new stream's version is its event count, which the writer knows.
+  v_outcome := jsonb_build_object('duplicate', false, 'commandId', p_command_id, 'existing', v_existing,
                                   'firstPosition', v_first, 'lastPosition', v_last, 'result', p_result);
   IF p_command_id IS NOT NULL THEN
-    UPDATE ledger_commands SET result = v_outcome WHERE command_id = p_command_id;
+    -- A retry must be answered without its request: store every stream's version.
+    v_outcome := v_outcome || jsonb_build_object('streams', (
+      SELECT jsonb_agg(jsonb_build_object('streamId', f[1], 'version', coalesce((v_existing->>f[1])::bigint, f[4]::bigint)) ORDER BY k)
+      FROM unnest(string_to_array(p_streams, E'\\n')) WITH ORDINALITY AS u(l, k), string_to_array(l, E'\\t') AS f));
+    UPDATE ledger_commands SET result = v_outcome - 'existing' WHERE command_id = p_command_id;
   END IF;
   RETURN v_outcome;
 END

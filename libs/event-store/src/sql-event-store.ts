@@ -43,21 +43,23 @@ const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESERVED_METADATA = ['commandId', 'correlationId', 'causationId', 'actor', 'recordedAt'] as const;
 
-const EVENT_COLUMNS = `global_position, epoch, tx_id::text AS tx_id, stream_id, stream_position,
-  event_id::text AS event_id, event_type, schema_version, data, metadata, encode(hash, 'hex') AS hash`;
+// Output names differ from the columns on purpose: ORDER BY tx_id would
+// otherwise sort by the text alias (every row, every batch) instead of the index.
+const EVENT_COLUMNS = `e.global_position, e.epoch, e.tx_id::text AS tx_text, e.stream_id, e.stream_position,
+  e.event_id::text AS event_text, e.event_type, e.schema_version, e.data, e.metadata, encode(e.hash, 'hex') AS hash_hex`;
 
 interface EventRow {
   global_position: string | number;
   epoch: number;
-  tx_id: string;
+  tx_text: string;
   stream_id: string;
   stream_position: string | number;
-  event_id: string;
+  event_text: string;
   event_type: string;
   schema_version: number;
   data: JsonObject;
   metadata: EventMetadata;
-  hash: string;
+  hash_hex: string;
 }
 
 export interface SqlEventStoreOptions {
@@ -68,11 +70,20 @@ export interface SqlEventStoreOptions {
 /** The encoded arguments of one ledger_append call. */
 interface EncodedAppend {
   streams: string;
-  lines: string;
+  events: string;
   metadata: string;
-  hashes: string;
+  newStreams: number;
+  otherStreams: number;
+  /** Stream ids and event counts in lock order, to complete the outcome. */
+  counts: { streamId: string; count: number }[];
   commandId: string | null;
   result: string | null;
+}
+
+/** What ledger_append returns: versions of existing streams, or (stored for a command id) of all. */
+interface AppendOutcome extends Omit<AppendResult, 'streams'> {
+  existing?: Record<string, number>;
+  streams?: AppendResult['streams'];
 }
 
 class SqlEventStoreSession implements EventStoreSession {
@@ -87,15 +98,21 @@ class SqlEventStoreSession implements EventStoreSession {
 
   async append(streams: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const encoded = encodeAppend(streams, options, this.now().toISOString());
+    let outcome: AppendOutcome;
     try {
-      const [row] = await this.executor.query<{ outcome: AppendResult }>(
-        'SELECT ledger_append($1::text::jsonb, $2::text, $3::text, $4::text, $5::text, $6::text::jsonb) AS outcome',
-        [encoded.streams, encoded.lines, encoded.metadata, encoded.hashes, encoded.commandId, encoded.result],
+      const [row] = await this.executor.query<{ outcome: AppendOutcome }>(
+        'SELECT ledger_append($1::text, $2::text, $3::text, $4::integer, $5::integer, $6::text, $7::text::jsonb) AS outcome',
+        [encoded.streams, encoded.events, encoded.metadata, encoded.newStreams, encoded.otherStreams, encoded.commandId, encoded.result],
       );
-      return row!.outcome;
+      outcome = row!.outcome;
     } catch (error) {
       throw translateError(error);
     }
+    const { existing, streams: stored, ...rest } = outcome;
+    return {
+      ...rest,
+      streams: stored ?? encoded.counts.map(({ streamId, count }) => ({ streamId, version: existing?.[streamId] ?? count })),
+    };
   }
 
   appendToStream(
@@ -115,11 +132,11 @@ class SqlEventStoreSession implements EventStoreSession {
     if (options.limit !== undefined) checkCount(options.limit, 'limit', 1);
     const toTime = options.toRecordedAt === undefined ? null : toIsoInstant(options.toRecordedAt, 'toRecordedAt');
     const rows = await this.executor.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ledger_events
-       WHERE stream_id = $1 AND stream_position > $2
-         AND ($3::bigint IS NULL OR global_position <= $3::bigint)
-         AND ($4::timestamptz IS NULL OR recorded_at <= $4::timestamptz)
-       ORDER BY stream_position
+      `SELECT ${EVENT_COLUMNS} FROM ledger_events e
+       WHERE e.stream_id = $1 AND e.stream_position > $2
+         AND ($3::bigint IS NULL OR e.global_position <= $3::bigint)
+         AND ($4::timestamptz IS NULL OR e.recorded_at <= $4::timestamptz)
+       ORDER BY e.stream_position
        LIMIT $5`,
       [streamId, after, options.toPosition ?? null, toTime, options.limit ?? null],
     );
@@ -135,10 +152,11 @@ class SqlEventStoreSession implements EventStoreSession {
     // Only rows of transactions older than every one still running: a lower
     // position that commits later must not be overtaken (and then skipped).
     const rows = await this.executor.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ledger_events
-       WHERE (epoch, tx_id, global_position) > ($1::integer, $2::xid8, $3::bigint)
-         AND (epoch < (SELECT max(epoch) FROM ledger_epochs) OR tx_id < pg_snapshot_xmin(pg_current_snapshot()))
-       ORDER BY epoch, tx_id, global_position
+      `SELECT ${EVENT_COLUMNS} FROM ledger_events e
+       WHERE (e.epoch, e.tx_id, e.global_position) > ($1::integer, $2::xid8, $3::bigint)
+         AND (e.epoch < (SELECT max(epoch) FROM ledger_epochs)
+              OR e.tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot())))
+       ORDER BY e.epoch, e.tx_id, e.global_position
        LIMIT $4`,
       [after.epoch, String(after.txId), after.position, limit],
     );
@@ -236,16 +254,15 @@ export class SqlEventStore extends SqlEventStoreSession implements EventStore {
 
 /* ---------- encoding and validation: before any SQL, so bad input writes nothing ---------- */
 
-const UNKNOWN_HASH = Buffer.alloc(32);
-
 function encodeAppend(streams: readonly StreamAppend[], options: AppendOptions, recordedAt: string): EncodedAppend {
   if (!Array.isArray(streams) || streams.length === 0) throw new InvalidAppendError('streams', 'give at least one stream');
   if (streams.length > LIMITS.streamsPerAppend)
     throw new InvalidAppendError('streams', `at most ${LIMITS.streamsPerAppend} streams in one append, got ${streams.length}`);
   const standard = standardMetadata(options, recordedAt);
-  const metadataTexts = [canonicalJson(standard, 'options')];
+  const standardJson = canonicalJson(standard, 'options');
 
-  // Sorted so that every append locks streams in the same order (no deadlocks).
+  // Sorted (by UTF-16 code units, which for printable ASCII is byte order) so
+  // that every append locks streams in the same order: no deadlocks.
   const order = streams.map((s, index) => ({ s, index }));
   for (const { s, index } of order) {
     if (typeof s !== 'object' || s === null) throw new InvalidAppendError(`streams[${index}]`, 'must be an object');
@@ -253,39 +270,47 @@ function encodeAppend(streams: readonly StreamAppend[], options: AppendOptions, 
   }
   order.sort((a, b) => (a.s.streamId < b.s.streamId ? -1 : a.s.streamId > b.s.streamId ? 1 : 0));
 
-  const header: { id: string; type: string; expected: string; count: number; at: number }[] = [];
+  const header: string[] = [];
   const lines: string[] = [];
-  const hashes: Buffer[] = [];
+  const counts: { streamId: string; count: number }[] = [];
+  let newStreams = 0;
   for (let k = 0; k < order.length; k++) {
     const { s, index } = order[k]!;
     const at = `streams[${index}]`;
     if (k > 0 && order[k - 1]!.s.streamId === s.streamId)
       throw new InvalidAppendError(`${at}.streamId`, `stream ${s.streamId} appears twice; put all its events in one entry`);
     const type = s.streamType ?? s.streamId.split('-', 1)[0]!;
-    checkText(type, `${at}.streamType`, 100);
+    checkStreamId(type, `${at}.streamType`);
     if (!Array.isArray(s.events)) throw new InvalidAppendError(`${at}.events`, 'must be an array');
     if (lines.length + s.events.length > LIMITS.eventsPerAppend)
       throw new InvalidAppendError('streams', `at most ${LIMITS.eventsPerAppend} events in one append`);
     const expected = encodeExpected(s.expectedVersion, `${at}.expectedVersion`);
-    header.push({ id: s.streamId, type, expected, count: s.events.length, at: lines.length });
+    const first = lines.length;
     // A new stream's chain starts at the genesis hash, which we know: hash it here.
     // Any other stream's head is only known under its row lock, in the database.
-    let previous: Buffer | null = expected === 'no_stream' ? GENESIS_HASH : null;
+    const isNew = expected === 'no_stream' && s.events.length > 0;
+    let previous = GENESIS_HASH;
     for (let i = 0; i < s.events.length; i++) {
-      const e = encodeEvent(s.events[i]!, standard, metadataTexts, `${at}.events[${i}]`);
-      lines.push(`${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.metadataIndex}\t${e.dataJson}`);
-      if (previous === null) hashes.push(UNKNOWN_HASH);
-      else {
-        const canonical = canonicalEventFrom(e.dataJson, e.eventId, metadataTexts[e.metadataIndex]!, e.schemaVersion, s.streamId, e.type, i + 1);
-        hashes.push((previous = nextHash(previous, canonical)));
+      const e = encodeEvent(s.events[i]!, standard, `${at}.events[${i}]`);
+      let hash = '';
+      if (isNew) {
+        const canonical = canonicalEventFrom(e.dataJson, e.eventId, e.metadataJson ?? standardJson, e.schemaVersion, s.streamId, e.type, i + 1);
+        previous = nextHash(previous, canonical);
+        hash = previous.toString('hex');
       }
+      lines.push(`${s.streamId}\t${i + 1}\t${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.metadataJson ?? ''}\t${hash}\t${e.dataJson}`);
     }
+    if (isNew) newStreams++;
+    header.push(`${s.streamId}\t${type}\t${expected}\t${s.events.length}\t${first}\t${isNew ? previous.toString('hex') : ''}`);
+    counts.push({ streamId: s.streamId, count: s.events.length });
   }
   return {
-    streams: JSON.stringify(header),
-    lines: lines.join('\n'),
-    metadata: metadataTexts.join('\n'),
-    hashes: Buffer.concat(hashes).toString('hex'),
+    streams: header.join('\n'),
+    events: lines.join('\n'),
+    metadata: standardJson,
+    newStreams,
+    otherStreams: order.length - newStreams,
+    counts,
     commandId: standard.commandId,
     result: options.result === undefined ? null : canonicalJson(options.result, 'options.result'),
   };
@@ -312,11 +337,12 @@ interface EncodedEvent {
   eventId: string;
   type: string;
   schemaVersion: number;
-  metadataIndex: number;
+  /** Canonical metadata when the event adds keys of its own; undefined for the append's standard metadata. */
+  metadataJson: string | undefined;
   dataJson: string;
 }
 
-function encodeEvent(event: NewEvent, standard: EventMetadata, metadataTexts: string[], at: string): EncodedEvent {
+function encodeEvent(event: NewEvent, standard: EventMetadata, at: string): EncodedEvent {
   if (typeof event !== 'object' || event === null) throw new InvalidAppendError(at, 'must be an object');
   if (typeof event.type !== 'string' || !EVENT_TYPE.test(event.type))
     throw new InvalidAppendError(`${at}.type`, 'must be a name of letters, digits and _ . : - (starting with a letter, at most 100)');
@@ -328,14 +354,14 @@ function encodeEvent(event: NewEvent, standard: EventMetadata, metadataTexts: st
   if (event.eventId === undefined) eventId = uuidv7();
   else if (typeof event.eventId === 'string' && UUID.test(event.eventId)) eventId = event.eventId.toLowerCase();
   else throw new InvalidAppendError(`${at}.eventId`, 'must be a UUID');
-  let metadataIndex = 0;
+  let metadataJson: string | undefined;
   if (event.metadata !== undefined) {
     if (!isJsonObject(event.metadata)) throw new InvalidAppendError(`${at}.metadata`, 'must be a plain JSON object');
     for (const key of RESERVED_METADATA)
       if (key in event.metadata) throw new InvalidAppendError(`${at}.metadata.${key}`, 'is reserved: pass it in the append options');
-    metadataIndex = metadataTexts.push(canonicalJson({ ...event.metadata, ...standard }, `${at}.metadata`)) - 1;
+    metadataJson = canonicalJson({ ...event.metadata, ...standard }, `${at}.metadata`);
   }
-  return { eventId, type: event.type, schemaVersion, metadataIndex, dataJson: canonicalJson(event.data, `${at}.data`) };
+  return { eventId, type: event.type, schemaVersion, metadataJson, dataJson: canonicalJson(event.data, `${at}.data`) };
 }
 
 function encodeExpected(expected: ExpectedVersion, at: string): string {
@@ -381,15 +407,15 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     globalPosition: Number(row.global_position),
     epoch: row.epoch,
-    txId: Number(row.tx_id),
+    txId: Number(row.tx_text),
     streamId: row.stream_id,
     streamPosition: Number(row.stream_position),
-    eventId: row.event_id,
+    eventId: row.event_text,
     type: row.event_type,
     schemaVersion: row.schema_version,
     data: row.data,
     metadata: row.metadata,
-    hash: row.hash,
+    hash: row.hash_hex,
   };
 }
 
