@@ -27,7 +27,7 @@ import type {
 } from './event-store.port';
 import { FEED_START } from './event-store.port';
 import { canonicalEventFrom, eventHash, GENESIS_HASH, nextHash } from './hash-chain';
-import { canonicalJson, isJsonObject, type JsonObject, type JsonValue } from './json';
+import { canonicalJson, isJsonObject, type JsonObject } from './json';
 import { uuidv7 } from './uuid';
 
 export const LIMITS = Object.freeze({
@@ -541,5 +541,3 @@ async function verifyChains(
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
-
-export type { JsonValue };
