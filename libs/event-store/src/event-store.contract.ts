@@ -152,6 +152,30 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
         expect([...positions].sort((a, b) => a - b)).toEqual(positions);
       });
 
+      it('opens 10,000 streams and advances one more in a single atomic append (a claimed key)', async () => {
+        const key = streamOf('key');
+        await store.appendToStream(key, 'no_stream', [{ type: 'KeyIssued', data: { quantity: 10_000 } }]);
+        const licenses = Array.from({ length: 10_000 }, () => streamOf('license'));
+        const result = await store.append([
+          { streamId: key, expectedVersion: 1, events: [{ type: 'KeyClaimed', data: { quantity: 10_000 } }] },
+          ...licenses.map((streamId) => ({ streamId, expectedVersion: 'no_stream' as const, events: [{ type: 'LicenseIssued', data: {} }] })),
+        ]);
+        expect(result.streams).toHaveLength(10_001);
+        expect(result.streams).toContainEqual({ streamId: key, version: 2 });
+        expect(result.streams).toContainEqual({ streamId: licenses[9_999], version: 1 });
+        expect((await store.readStream(licenses[0]!)).events.map((e) => e.type)).toEqual(['LicenseIssued']);
+        // All or nothing: one stream already taken refuses the other 10,000.
+        const again = [streamOf('license'), licenses[5_000]!];
+        await expect(
+          store.append([
+            { streamId: key, expectedVersion: 2, events: [{ type: 'KeyClaimed', data: {} }] },
+            ...again.map((streamId) => ({ streamId, expectedVersion: 'no_stream' as const, events: [{ type: 'LicenseIssued', data: {} }] })),
+          ]),
+        ).rejects.toMatchObject({ code: 'STREAM_VERSION_CONFLICT', streamId: licenses[5_000], expected: 'no_stream', actual: 1 });
+        expect((await store.readStream(key)).version).toBe(2);
+        expect((await store.readStream(again[0]!)).events).toEqual([]);
+      });
+
       it('appends to several streams atomically, each at its expected version', async () => {
         const license = streamOf('license');
         const device = streamOf('device');

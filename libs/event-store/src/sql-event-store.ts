@@ -31,7 +31,7 @@ import { canonicalJson, isJsonObject, type JsonObject } from './json';
 import { uuidv7 } from './uuid';
 
 export const LIMITS = Object.freeze({
-  streamsPerAppend: 1_000,
+  streamsPerAppend: 100_000,
   eventsPerAppend: 100_000,
   idLength: 200,
   actorLength: 500,
