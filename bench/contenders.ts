@@ -39,6 +39,19 @@ export function suffix(): string {
   return randomBytes(4).toString('hex');
 }
 
+/** A schema holding the store's tables, migrated before any round and dropped at the end. */
+function migratedSchema(databaseUrl: string, admin: AdminSql, schema: string): Pick<ManagedContender, 'setup' | 'teardown'> {
+  return {
+    async setup() {
+      const { store } = await openEventStore({ databaseUrl, schema, poolSize: 1 });
+      await store.close();
+    },
+    async teardown() {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
 /* ---------- the floor: plain INSERTs into a migrated ledger_events, bypassing the store ---------- */
 
 /** One multi-row INSERT for `rows` events of one stream: a single statement, so one implicit transaction. */
@@ -59,15 +72,9 @@ export function floorContender(databaseUrl: string, admin: AdminSql): ManagedCon
   const schema = `bench_floor_${suffix()}`;
   return {
     name: 'raw INSERT (floor)',
-    async setup() {
-      // The store's own migrations make the table, so the floor's is its exact
-      // equal (columns, defaults, indexes); the floor then bypasses the store.
-      const { store } = await openEventStore({ databaseUrl, schema, poolSize: 1 });
-      await store.close();
-    },
-    async teardown() {
-      await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    },
+    // The store's own migrations make the table, so the floor's is its exact
+    // equal (columns, defaults, indexes); the floor then bypasses the store.
+    ...migratedSchema(databaseUrl, admin, schema),
     async open(concurrency, eventsPerAppend): Promise<Session> {
       const sql = postgres(databaseUrl, { max: concurrency, onnotice: () => undefined, connection: { application_name: 'bench-floor' } });
       const text = floorInsert(schema, eventsPerAppend);
@@ -100,13 +107,7 @@ export function oursContender(databaseUrl: string, admin: AdminSql, options: { w
   return {
     name: options.withCommandId ? 'ours + commandId (extra)' : 'ours',
     schema,
-    async setup() {
-      const { store } = await openEventStore({ databaseUrl, schema, poolSize: 1 });
-      await store.close();
-    },
-    async teardown() {
-      await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    },
+    ...migratedSchema(databaseUrl, admin, schema),
     async open(concurrency, eventsPerAppend): Promise<Session> {
       // Migrated in setup: a round measures appends only.
       const { store } = await openEventStore({ databaseUrl, schema, poolSize: concurrency, migrate: false });
