@@ -5,8 +5,6 @@ import type { LedgerConfig } from './config/ledger.config';
 import { HealthController } from './health/health.controller';
 import { EventStoreModule } from './store/event-store.module';
 
-export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
-
 @Module({})
 export class AppModule {
   static register(config: LedgerConfig): DynamicModule {
@@ -35,7 +33,6 @@ export class AppModule {
         EventStoreModule.forRoot(config.store),
       ],
       controllers: [HealthController],
-      providers: [{ provide: LEDGER_CONFIG, useValue: config }],
     };
   }
 }

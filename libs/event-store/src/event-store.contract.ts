@@ -67,6 +67,37 @@ async function eventCount(store: EventStore): Promise<number> {
   return Number(row!.n);
 }
 
+/** A store of the test's own, disposed of whatever the test does. */
+async function withOwnStore(options: ContractOptions, fn: (own: ContractStore) => Promise<void>, open?: { now?: () => Date }): Promise<void> {
+  const own = await options.open(open);
+  try {
+    await fn(own);
+  } finally {
+    await own.dispose();
+  }
+}
+
+/** Another connection to the same store, as a second process would have. */
+async function withConnection(own: ContractStore, fn: (db: Database) => Promise<void>): Promise<void> {
+  const db = await own.openDatabase();
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * Edits stored history the way only a superuser can: with the guard trigger
+ * switched off for one transaction. What verify and the epoch check are for.
+ */
+function asSuperuser(store: EventStore, fn: (sql: EventStore['sql']) => Promise<void>): Promise<void> {
+  return store.transaction(async (tx) => {
+    await tx.sql.query('SET LOCAL session_replication_role = replica');
+    await fn(tx.sql);
+  });
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -118,8 +149,7 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
 
       it('reads a stream after a version, up to a global position and up to a recorded time', async () => {
         let clock = new Date('2026-01-01T00:00:00.000Z');
-        const own = await options.open({ now: () => clock });
-        try {
+        await withOwnStore(options, async (own) => {
           const id = streamOf();
           await own.store.appendToStream(id, 'no_stream', issued(2));
           clock = new Date('2026-02-01T00:00:00.000Z');
@@ -132,9 +162,7 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
           const asOfJanuary = await own.store.readStream(id, { toRecordedAt: '2026-01-15T00:00:00Z' });
           expect(asOfJanuary.events.map((e) => e.metadata.recordedAt)).toEqual(['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
           expect((await own.store.readStream(id, { limit: 1 })).events).toHaveLength(1);
-        } finally {
-          await own.dispose();
-        }
+        }, { now: () => clock });
       });
 
       it('appends 10,000 events in one call and reads them back in order', async () => {
@@ -405,8 +433,7 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
 
     describe('global feed and checkpoints', () => {
       it('returns every event once, in batches, from any checkpoint', async () => {
-        const own = await options.open();
-        try {
+        await withOwnStore(options, async (own) => {
           const ids = [streamOf(), streamOf(), streamOf()];
           for (const id of ids) await own.store.appendToStream(id, 'no_stream', issued(5));
           const { events: seen, checkpoint, pages } = await readFeedUntil(own.store, 15, FEED_START, 4);
@@ -416,9 +443,7 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
           expect(new Set(seen.map((e) => e.eventId)).size).toBe(15);
           expect(seen.map((e) => e.streamId)).toEqual(ids.flatMap((id) => Array(5).fill(id)));
           expect(checkpoint).toEqual({ epoch: 1, txId: seen[14]!.txId, position: seen[14]!.globalPosition });
-        } finally {
-          await own.dispose();
-        }
+        });
       });
 
       it('saves and reads a named checkpoint, refuses to move it backwards, deletes it', async () => {
@@ -468,8 +493,7 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
 
       if (options.concurrentConnections) {
         it('never skips an event whose transaction took its id earlier but committed later', async () => {
-          const own = await options.open();
-          try {
+          await withOwnStore(options, async (own) => {
             const s = own.store;
             const a = streamOf('a');
             const b = streamOf('b');
@@ -503,17 +527,14 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
             const [eventA, eventB] = next.events;
             expect(eventA!.txId).toBeLessThan(eventB!.txId);
             expect(eventA!.globalPosition).toBeGreaterThan(eventB!.globalPosition);
-          } finally {
-            await own.dispose();
-          }
+          });
         });
       }
     });
 
     describe('hash chain', () => {
       it('verifies chains written by the writer (new streams) and by the database (existing streams)', async () => {
-        const own = await options.open();
-        try {
+        await withOwnStore(options, async (own) => {
           const id = streamOf();
           await own.store.appendToStream(id, 'no_stream', issued(3));
           await own.store.appendToStream(id, 3, issued(2));
@@ -521,9 +542,7 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
           await own.store.appendToStream(streamOf(), 'any', issued(2));
           const report = await own.store.verify();
           expect(report).toEqual({ ok: true, streamsChecked: 2, eventsChecked: 8, failures: [] });
-        } finally {
-          await own.dispose();
-        }
+        });
       });
 
       it('refuses to update or delete an event through SQL', async () => {
@@ -534,38 +553,32 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
       });
 
       it('finds a row edited directly in SQL: the first stream and position that no longer match', async () => {
-        const own = await options.open();
-        try {
+        await withOwnStore(options, async (own) => {
           const id = streamOf();
           const untouched = streamOf();
           await own.store.appendToStream(id, 'no_stream', issued(4));
           await own.store.appendToStream(untouched, 'no_stream', issued(2));
-          await own.store.transaction(async (tx) => {
+          await asSuperuser(own.store, async (sql) => {
             // A superuser can switch the guard trigger off; the hash chain still tells.
-            await tx.sql.query('SET LOCAL session_replication_role = replica');
-            await tx.sql.query(`UPDATE ledger_events SET data = jsonb_set(data, '{n}', '99') WHERE stream_id = $1 AND stream_position = 2`, [id]);
+            await sql.query(`UPDATE ledger_events SET data = jsonb_set(data, '{n}', '99') WHERE stream_id = $1 AND stream_position = 2`, [id]);
           });
           const report = await own.store.verify();
           expect(report.ok).toBe(false);
           expect(report.eventsChecked).toBe(6);
           expect(report.failures).toEqual([expect.objectContaining({ streamId: id, streamPosition: 2, reason: 'hash_mismatch' })]);
           expect((await own.store.verify({ streamId: untouched })).ok).toBe(true);
-        } finally {
-          await own.dispose();
-        }
+        });
       });
 
       it('finds a deleted last event and a forged stream head', async () => {
-        const own = await options.open();
-        try {
+        await withOwnStore(options, async (own) => {
           const cut = streamOf();
           const forged = streamOf();
           await own.store.appendToStream(cut, 'no_stream', issued(3));
           await own.store.appendToStream(forged, 'no_stream', issued(1));
-          await own.store.transaction(async (tx) => {
-            await tx.sql.query('SET LOCAL session_replication_role = replica');
-            await tx.sql.query('DELETE FROM ledger_events WHERE stream_id = $1 AND stream_position = 3', [cut]);
-            await tx.sql.query(`UPDATE ledger_streams SET head_hash = '\\x00' WHERE stream_id = $1`, [forged]);
+          await asSuperuser(own.store, async (sql) => {
+            await sql.query('DELETE FROM ledger_events WHERE stream_id = $1 AND stream_position = 3', [cut]);
+            await sql.query(`UPDATE ledger_streams SET head_hash = '\\x00' WHERE stream_id = $1`, [forged]);
           });
           const { failures } = await own.store.verify();
           expect(failures).toEqual(
@@ -574,16 +587,13 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
               expect.objectContaining({ streamId: forged, streamPosition: 1, reason: 'head_mismatch' }),
             ]),
           );
-        } finally {
-          await own.dispose();
-        }
+        });
       });
     });
 
     describe('schema and epochs', () => {
       it('applies each migration once even when several processes start at once', async () => {
-        const own = await options.open();
-        try {
+        await withOwnStore(options, async (own) => {
           const others = await Promise.all([own.openDatabase(), own.openDatabase(), own.openDatabase()]);
           try {
             const reports = await Promise.all(others.map((db) => migrate(db, own.schema)));
@@ -593,71 +603,51 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
           } finally {
             await Promise.all(others.map((db) => db.close()));
           }
-        } finally {
-          await own.dispose();
-        }
+        });
       });
 
       it('refuses a database whose applied migration differs, or that is newer than this build', async () => {
-        const own = await options.open();
-        try {
-          const db = await own.openDatabase();
-          try {
+        await withOwnStore(options, async (own) => {
+          await withConnection(own, async (db) => {
             await own.store.sql.query(`UPDATE ledger_schema_migrations SET checksum = 'edited' WHERE version = 1`);
             await expect(migrate(db, own.schema)).rejects.toBeInstanceOf(MigrationMismatchError);
             await own.store.sql.query(`DELETE FROM ledger_schema_migrations WHERE version = 1`);
             await own.store.sql.query(`INSERT INTO ledger_schema_migrations (version, name, checksum) VALUES (999, 'future', 'x')`);
             await expect(migrate(db, own.schema)).rejects.toBeInstanceOf(SchemaTooNewError);
-          } finally {
-            await db.close();
-          }
-        } finally {
-          await own.dispose();
-        }
+          });
+        });
       });
 
       it('compares transaction ids as numbers, not as text, when deciding on a new epoch', async () => {
-        const own = await options.open();
-        try {
+        await withOwnStore(options, async (own) => {
           const a = streamOf();
           const b = streamOf();
           await own.store.appendToStream(a, 'no_stream', issued(1));
           await own.store.appendToStream(b, 'no_stream', issued(1));
           // One id just above the counter with fewer digits than one far below it: as text '9…' sorts last.
-          await own.store.transaction(async (tx) => {
-            await tx.sql.query('SET LOCAL session_replication_role = replica');
-            await tx.sql.query(`UPDATE ledger_events SET tx_id = (pg_current_xact_id()::text::bigint + 1000000000)::text::xid8 WHERE stream_id = $1`, [a]);
-            await tx.sql.query(`UPDATE ledger_events SET tx_id = '9'::xid8 WHERE stream_id = $1`, [b]);
+          await asSuperuser(own.store, async (sql) => {
+            await sql.query(`UPDATE ledger_events SET tx_id = (pg_current_xact_id()::text::bigint + 1000000000)::text::xid8 WHERE stream_id = $1`, [a]);
+            await sql.query(`UPDATE ledger_events SET tx_id = '9'::xid8 WHERE stream_id = $1`, [b]);
           });
-          const db = await own.openDatabase();
-          try {
+          await withConnection(own, async (db) => {
             expect((await migrate(db, own.schema)).newEpoch).toBe(2);
-          } finally {
-            await db.close();
-          }
-        } finally {
-          await own.dispose();
-        }
+          });
+        });
       });
 
       it('starts a new epoch when transaction ids went back, so later events still sort after earlier ones', async () => {
-        const own = await options.open();
-        try {
+        await withOwnStore(options, async (own) => {
           const s = own.store;
           const old = streamOf();
           await s.appendToStream(old, 'no_stream', issued(1));
           // What a restore into another cluster looks like: stored ids beyond the counter.
-          await s.transaction(async (tx) => {
-            await tx.sql.query('SET LOCAL session_replication_role = replica');
-            await tx.sql.query(`UPDATE ledger_events SET tx_id = (pg_current_xact_id()::text::bigint + 1000000)::text::xid8`);
+          await asSuperuser(s, async (sql) => {
+            await sql.query(`UPDATE ledger_events SET tx_id = (pg_current_xact_id()::text::bigint + 1000000)::text::xid8`);
           });
-          const db = await own.openDatabase();
-          try {
+          await withConnection(own, async (db) => {
             expect((await migrate(db, own.schema)).newEpoch).toBe(2); // on start after the restore
             expect((await migrate(db, own.schema)).newEpoch).toBeUndefined();
-          } finally {
-            await db.close();
-          }
+          });
           const caughtUp = await readFeedUntil(s, 1);
           expect(caughtUp.events.map((e) => e.streamId)).toEqual([old]);
 
@@ -665,9 +655,7 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
           await s.appendToStream(fresh, 'no_stream', issued(1));
           // In epoch 1 its lower transaction id would sort before the checkpoint and be skipped.
           expect((await readFeedUntil(s, 1, caughtUp.checkpoint)).events.map((e) => [e.streamId, e.epoch])).toEqual([[fresh, 2]]);
-        } finally {
-          await own.dispose();
-        }
+        });
       });
     });
 

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { SCHEMA_NAME } from '@ledger/event-store';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -53,7 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
 
   const schema = env['DATABASE_SCHEMA'] || 'public';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) problems.push(`DATABASE_SCHEMA must be a lower-case identifier, got ${JSON.stringify(schema)}`);
+  if (!SCHEMA_NAME.test(schema)) problems.push(`DATABASE_SCHEMA must be a lower-case identifier, got ${JSON.stringify(schema)}`);
 
   const dataDir = env['LEDGER_DATA_DIR'] || './data';
 
