@@ -24,6 +24,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
   moduleNameMapper: {
     '^@ledger/event-store$': '<rootDir>/libs/event-store/src/index.ts',
+    '^@ledger/licensing$': '<rootDir>/libs/licensing/src/index.ts',
+    '^@ledger/application$': '<rootDir>/libs/application/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(withPostgres ? [] : ['/postgres\\.[^/]*spec\\.ts$'])],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
