@@ -79,7 +79,14 @@ export class DataDirLockedError extends EventStoreError {
   }
 }
 
-/** A migration already applied to this database differs from the one in this build. */
+/** Why an applied migration no longer matches the list being applied. */
+export type MigrationMismatchProblem = 'changed' | 'missing' | 'out_of_order';
+
+/**
+ * A migration already applied to this database differs from the one in this
+ * build (or from the list a component gives; `component` is null for the
+ * store's own migrations).
+ */
 export class MigrationMismatchError extends EventStoreError {
   readonly code = 'MIGRATION_MISMATCH';
   readonly kind = 'unavailable';
@@ -87,15 +94,27 @@ export class MigrationMismatchError extends EventStoreError {
   constructor(
     readonly version: number,
     readonly migrationName: string,
+    readonly component: string | null = null,
+    /** changed: other SQL than applied; missing: applied but no longer listed; out_of_order: pending below an applied one. */
+    readonly problem: MigrationMismatchProblem = 'changed',
   ) {
+    const which = `${component === null ? '' : `component ${component}: `}migration ${version} (${migrationName})`;
     super(
-      `migration ${version} (${migrationName}) was applied with different SQL than this build carries; ` +
-        'migrations are append-only: add a new one instead of editing an old one',
+      `${which} ${MISMATCH[problem]}; ` + 'migrations are append-only: add a new one (with a higher version) instead of editing, removing or inserting one',
     );
   }
 }
 
-/** The database holds migrations newer than this build knows: an older build must not write to it. */
+const MISMATCH: Record<MigrationMismatchProblem, string> = {
+  changed: 'was applied with different SQL than this build carries',
+  missing: 'was applied but is missing from this build',
+  out_of_order: 'is not applied yet but a higher version is',
+};
+
+/**
+ * The database holds migrations newer than this build knows (for the store's
+ * own tables, or for a component's): an older build must not write to it.
+ */
 export class SchemaTooNewError extends EventStoreError {
   readonly code = 'SCHEMA_TOO_NEW';
   readonly kind = 'unavailable';
@@ -103,8 +122,13 @@ export class SchemaTooNewError extends EventStoreError {
   constructor(
     readonly databaseVersion: number,
     readonly buildVersion: number,
+    readonly component: string | null = null,
   ) {
-    super(`the database schema is at version ${databaseVersion}, newer than this build's ${buildVersion}; upgrade the ledger`);
+    super(
+      component === null
+        ? `the database schema is at version ${databaseVersion}, newer than this build's ${buildVersion}; upgrade the ledger`
+        : `component ${component}: the database is at migration ${databaseVersion}, newer than this build's ${buildVersion}; upgrade the ledger`,
+    );
   }
 }
 

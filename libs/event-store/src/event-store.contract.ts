@@ -12,10 +12,11 @@ import {
   SchemaTooNewError,
   WrongExpectedVersionError,
 } from './errors';
-import type { EventStore, FeedCheckpoint, NewEvent, RecordedEvent } from './event-store.port';
+import type { ComponentMigration, EventStore, FeedCheckpoint, NewEvent, RecordedEvent } from './event-store.port';
 import { FEED_START } from './event-store.port';
 import { migrate } from './migrate';
 import { MIGRATIONS } from './migrations';
+import { SqlEventStore } from './sql-event-store';
 
 export interface ContractStore {
   store: EventStore;
@@ -96,6 +97,56 @@ function asSuperuser(store: EventStore, fn: (sql: EventStore['sql']) => Promise<
     await tx.sql.query('SET LOCAL session_replication_role = replica');
     await fn(tx.sql);
   });
+}
+
+/** A component name of the test's own, and a table name to go with it. */
+function freshComponent(): { component: string; table: string } {
+  const id = randomUUID().replace(/-/g, '').slice(0, 20);
+  return { component: `rm-${id}`, table: `rm_${id}` };
+}
+
+/** Two steps of a component's tables; version 1 is two statements in one script. */
+function componentMigrations(table: string): ComponentMigration[] {
+  return [
+    {
+      version: 1,
+      name: 'licenses table',
+      sql: `CREATE TABLE ${table} (id text PRIMARY KEY);
+            CREATE INDEX ${table}_by_id ON ${table} (id)`,
+    },
+    { version: 2, name: 'seats column', sql: `ALTER TABLE ${table} ADD COLUMN seats integer NOT NULL DEFAULT 0` },
+  ];
+}
+
+/** The versions recorded for a component ([] also when no component was ever migrated here). */
+async function componentVersions(store: EventStore, component: string): Promise<number[]> {
+  const [bookkeeping] = await store.sql.query<{ present: boolean }>(
+    `SELECT to_regclass('ledger_component_migrations') IS NOT NULL AS present`,
+  );
+  if (!bookkeeping!.present) return [];
+  const rows = await store.sql.query<{ version: number }>(
+    'SELECT version FROM ledger_component_migrations WHERE component = $1 ORDER BY version',
+    [component],
+  );
+  return rows.map((r) => r.version);
+}
+
+/** The schemas holding a table of that name. */
+async function schemasOf(store: EventStore, table: string): Promise<string[]> {
+  const rows = await store.sql.query<{ table_schema: string }>(
+    'SELECT table_schema FROM information_schema.tables WHERE table_name = $1 ORDER BY table_schema',
+    [table],
+  );
+  return rows.map((r) => r.table_schema);
+}
+
+async function columnsOf(store: EventStore, table: string): Promise<string[]> {
+  const rows = await store.sql.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
+    [table],
+  );
+  return rows.map((r) => r.column_name);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -656,6 +707,173 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
           // In epoch 1 its lower transaction id would sort before the checkpoint and be skipped.
           expect((await readFeedUntil(s, 1, caughtUp.checkpoint)).events.map((e) => [e.streamId, e.epoch])).toEqual([[fresh, 2]]);
         });
+      });
+    });
+
+    describe('component migrations', () => {
+      it("applies a component's migrations in order, in the store's schema, and reports them", async () => {
+        const { component, table } = freshComponent();
+        const report = await store.migrateComponent(component, componentMigrations(table));
+        expect(report).toEqual({ component, applied: [1, 2], version: 2 });
+        expect(await columnsOf(store, table)).toEqual(['id', 'seats']);
+        expect(await schemasOf(store, table)).toEqual([shared.schema]);
+        expect(await schemasOf(store, 'ledger_component_migrations')).toContain(shared.schema); // other suites may have theirs
+        const rows = await store.sql.query<{ version: number; name: string; checksum: string }>(
+          'SELECT version, name, checksum FROM ledger_component_migrations WHERE component = $1 ORDER BY version',
+          [component],
+        );
+        expect(rows).toEqual([
+          { version: 1, name: 'licenses table', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) },
+          { version: 2, name: 'seats column', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        ]);
+
+        // Versions belong to their component: another one starts at 1 of its own.
+        const other = freshComponent();
+        expect(await store.migrateComponent(other.component, componentMigrations(other.table).slice(0, 1))).toEqual({
+          component: other.component,
+          applied: [1],
+          version: 1,
+        });
+        expect(await componentVersions(store, component)).toEqual([1, 2]);
+      });
+
+      it('applies nothing the second time', async () => {
+        const { component, table } = freshComponent();
+        await store.migrateComponent(component, componentMigrations(table));
+        expect(await store.migrateComponent(component, componentMigrations(table))).toEqual({ component, applied: [], version: 2 });
+        expect(await componentVersions(store, component)).toEqual([1, 2]);
+      });
+
+      it('applies only the version added later', async () => {
+        const { component, table } = freshComponent();
+        const [first, second] = componentMigrations(table);
+        expect(await store.migrateComponent(component, [first!])).toEqual({ component, applied: [1], version: 1 });
+        expect(await columnsOf(store, table)).toEqual(['id']);
+        expect(await store.migrateComponent(component, [first!, second!])).toEqual({ component, applied: [2], version: 2 });
+        expect(await columnsOf(store, table)).toEqual(['id', 'seats']);
+      });
+
+      it('refuses an applied migration that was edited, and applies nothing', async () => {
+        const { component, table } = freshComponent();
+        const [first, second] = componentMigrations(table);
+        await store.migrateComponent(component, [first!]);
+        const edited = { ...first!, sql: `${first!.sql}; CREATE INDEX ${table}_again ON ${table} (id)` };
+        const error = await rejection(store.migrateComponent(component, [edited, second!]));
+        expect(error).toBeInstanceOf(MigrationMismatchError);
+        expect(error).toMatchObject({ code: 'MIGRATION_MISMATCH', kind: 'unavailable', component, version: 1, problem: 'changed' });
+        expect(await componentVersions(store, component)).toEqual([1]);
+        expect(await columnsOf(store, table)).toEqual(['id']);
+      });
+
+      it('refuses a list that lost an applied migration or inserts one below the newest applied', async () => {
+        const { component, table } = freshComponent();
+        const [first, second] = componentMigrations(table);
+        const third = { version: 3, name: 'licensee column', sql: `ALTER TABLE ${table} ADD COLUMN licensee text` };
+        await store.migrateComponent(component, [first!, third]);
+        await expect(store.migrateComponent(component, [third])).rejects.toMatchObject({
+          code: 'MIGRATION_MISMATCH',
+          version: 1,
+          problem: 'missing',
+        });
+        await expect(store.migrateComponent(component, [first!, second!, third])).rejects.toMatchObject({
+          code: 'MIGRATION_MISMATCH',
+          version: 2,
+          problem: 'out_of_order',
+        });
+        expect(await componentVersions(store, component)).toEqual([1, 3]);
+        expect(await columnsOf(store, table)).toEqual(['id', 'licensee']);
+      });
+
+      it('refuses a database that holds a newer version than the list', async () => {
+        const { component, table } = freshComponent();
+        const migrations = componentMigrations(table);
+        await store.migrateComponent(component, migrations);
+        const error = await rejection(store.migrateComponent(component, migrations.slice(0, 1)));
+        expect(error).toBeInstanceOf(SchemaTooNewError);
+        expect(error).toMatchObject({ code: 'SCHEMA_TOO_NEW', component, databaseVersion: 2, buildVersion: 1 });
+        await expect(store.migrateComponent(component, [])).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW', buildVersion: 0 });
+      });
+
+      it('rolls a failing migration back entirely: no table, no bookkeeping row', async () => {
+        await withOwnStore(options, async (own) => {
+          const { component, table } = freshComponent();
+          const [first, second] = componentMigrations(table);
+          // The failure is the second statement of the second migration: the first migration goes too.
+          const failing = { ...second!, sql: `${second!.sql}; INSERT INTO ${table}_missing VALUES (1)` };
+          await expect(own.store.migrateComponent(component, [first!, failing])).rejects.toThrow(/missing/);
+          expect(await schemasOf(own.store, table)).toEqual([]);
+          expect(await componentVersions(own.store, component)).toEqual([]);
+
+          expect(await own.store.migrateComponent(component, [first!, second!])).toMatchObject({ applied: [1, 2] });
+          expect(await columnsOf(own.store, table)).toEqual(['id', 'seats']);
+        });
+      });
+
+      it('applies each migration once when several stores migrate the same components at once', async () => {
+        await withOwnStore(options, async (own) => {
+          // A fresh store: the bookkeeping table does not exist yet, so its creation races too.
+          const others = await Promise.all([own.openDatabase(), own.openDatabase(), own.openDatabase()]);
+          try {
+            const stores = [own.store, ...others.map((db) => new SqlEventStore(db))];
+            // Not idempotent: a second run would fail (CREATE TABLE) or add a second row.
+            const migrationsOf = (table: string): ComponentMigration[] => [
+              ...componentMigrations(table),
+              {
+                version: 3,
+                name: 'seed',
+                sql: `${options.concurrentConnections ? 'SELECT pg_sleep(0.05);' : ''} INSERT INTO ${table} (id) VALUES ('once')`,
+              },
+            ];
+            // Twice: first racing the bookkeeping table's creation as well, then with it in place.
+            for (let round = 0; round < 2; round++) {
+              const components = [freshComponent(), freshComponent()];
+              const reports = await Promise.all(
+                components.flatMap(({ component, table }) => stores.map((s) => s.migrateComponent(component, migrationsOf(table)))),
+              );
+              for (const { component, table } of components) {
+                const mine = reports.filter((r) => r.component === component);
+                expect(mine.map((r) => r.applied).sort((a, b) => b.length - a.length)).toEqual([[1, 2, 3], [], [], []]);
+                expect(mine.every((r) => r.version === 3)).toBe(true);
+                expect(await componentVersions(own.store, component)).toEqual([1, 2, 3]);
+                expect(await own.store.sql.query(`SELECT id, seats FROM ${table}`)).toEqual([{ id: 'once', seats: 0 }]);
+              }
+            }
+          } finally {
+            await Promise.all(others.map((db) => db.close()));
+          }
+        });
+      });
+
+      it('refuses an invalid component name or migration list before any SQL', async () => {
+        const { component, table } = freshComponent();
+        const valid = componentMigrations(table);
+        for (const name of ['', 'Readmodel', '1st', '-x', 'has space', 'dot.ted', 'é', 'a'.repeat(64), 42 as unknown as string]) {
+          const error = await rejection(store.migrateComponent(name, valid));
+          expect(error).toBeInstanceOf(InvalidAppendError);
+          expect(error).toMatchObject({ code: 'INVALID_STORE_INPUT', kind: 'invalid', path: 'component' });
+        }
+        expect((await store.migrateComponent(`a${'b'.repeat(62)}`, [])).applied).toEqual([]);
+
+        const [first, second] = valid as [ComponentMigration, ComponentMigration];
+        const lists: [unknown, string][] = [
+          [null, 'migrations'],
+          [[first, { ...second, version: 1 }], 'migrations[1].version'],
+          [[second, first], 'migrations[1].version'],
+          [[{ ...first, version: 0 }], 'migrations[0].version'],
+          [[{ ...first, version: 1.5 }], 'migrations[0].version'],
+          [[{ ...first, version: 2 ** 31 }], 'migrations[0].version'],
+          [[{ ...first, name: ' ' }], 'migrations[0].name'],
+          [[{ ...first, sql: '' }], 'migrations[0].sql'],
+          [[first, 'CREATE TABLE x ()'], 'migrations[1]'],
+        ];
+        for (const [list, path] of lists) {
+          await expect(store.migrateComponent(component, list as ComponentMigration[])).rejects.toMatchObject({
+            code: 'INVALID_STORE_INPUT',
+            path,
+          });
+        }
+        expect(await componentVersions(store, component)).toEqual([]);
+        expect(await schemasOf(store, table)).toEqual([]);
       });
     });
 

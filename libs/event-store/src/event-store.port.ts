@@ -191,10 +191,41 @@ export interface EventStoreSession {
   deleteCheckpoint(name: string): Promise<void>;
 }
 
+/**
+ * One step of a component's own tables (a read model, an index), kept beside
+ * the store's. Append-only like the store's migrations: once applied, never
+ * edited (its checksum is checked); a change is a new version.
+ */
+export interface ComponentMigration {
+  /** Positive integer; strictly increasing through the list. */
+  version: number;
+  name: string;
+  /** One or several SQL statements, unqualified: they run in the store's schema. */
+  sql: string;
+}
+
+export interface ComponentMigrationReport {
+  component: string;
+  /** Versions applied by this call, in order (empty when the tables were up to date). */
+  applied: number[];
+  /** The component's version now: the last one in the list given (0 for an empty list). */
+  version: number;
+}
+
 export interface EventStore extends EventStoreSession {
   readonly backend: StoreBackend;
   /** Runs fn in one database transaction: everything it does commits or rolls back together. */
   transaction<T>(fn: (session: EventStoreSession) => Promise<T>): Promise<T>;
+  /**
+   * Brings a component's own tables up to date: applies, in the store's schema
+   * and in one transaction under an advisory lock of that schema and component,
+   * the migrations not applied yet. Concurrent callers apply each one once.
+   * Fails with MigrationMismatchError when an applied migration was changed,
+   * removed or is followed by a new lower one, and with SchemaTooNewError when
+   * the database holds a version beyond the list. `component` is a name
+   * matching `^[a-z][a-z0-9_-]{0,62}$`.
+   */
+  migrateComponent(component: string, migrations: readonly ComponentMigration[]): Promise<ComponentMigrationReport>;
   verify(options?: VerifyOptions): Promise<VerifyReport>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

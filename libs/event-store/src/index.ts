@@ -3,7 +3,7 @@ export * from './errors';
 export { canonicalJson, isJsonObject, type JsonObject, type JsonPrimitive, type JsonValue } from './json';
 export { canonicalEvent, eventHash, type HashedEventContent } from './hash-chain';
 export { openEventStore, openDatabase, type EventStoreConfig, type OpenedEventStore } from './open-event-store';
-export { migrate, type MigrationReport } from './migrate';
+export { migrate, migrateComponent, COMPONENT_NAME, type MigrationReport } from './migrate';
 export { MIGRATIONS, type Migration } from './migrations';
 export { SqlEventStore, LIMITS, type SqlEventStoreOptions } from './sql-event-store';
 export { SCHEMA_NAME, type Database, type ScriptExecutor } from './database';

@@ -8,6 +8,8 @@ import {
 import type {
   AppendOptions,
   AppendResult,
+  ComponentMigration,
+  ComponentMigrationReport,
   EventMetadata,
   EventStore,
   EventStoreSession,
@@ -28,6 +30,7 @@ import type {
 import { FEED_START } from './event-store.port';
 import { canonicalEventFrom, eventHash, GENESIS_HASH, nextHash } from './hash-chain';
 import { canonicalJson, isJsonObject, type JsonObject } from './json';
+import { migrateComponent as applyComponentMigrations } from './migrate';
 import { uuidv7 } from './uuid';
 
 export const LIMITS = Object.freeze({
@@ -220,6 +223,10 @@ export class SqlEventStore extends SqlEventStoreSession implements EventStore {
 
   transaction<T>(fn: (session: EventStoreSession) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => fn(new SqlEventStoreSession(tx, this.now)));
+  }
+
+  migrateComponent(component: string, migrations: readonly ComponentMigration[]): Promise<ComponentMigrationReport> {
+    return applyComponentMigrations(this.db, component, migrations);
   }
 
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
