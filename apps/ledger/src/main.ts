@@ -15,10 +15,12 @@ async function bootstrap(config: LedgerConfig): Promise<void> {
     abortOnError: false,
     // On shutdown, close idle keep-alive connections instead of waiting for clients to drop them.
     forceCloseConnections: true,
+    // configureHttp installs the one body parser (JSON, HTTP_BODY_LIMIT); no urlencoded one beside it.
+    bodyParser: false,
   });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  configureHttp(app);
+  configureHttp(app, { bodyLimit: config.http.bodyLimit });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { PROBLEM_DETAILS_SCHEMA_NAME, problemDetailsSchema } from './http/problem-details';
 
 /** OpenAPI document at /docs-json, rendered at /docs (swagger-ui is served locally, no CDN). */
 export function setupOpenApi(app: INestApplication): void {
@@ -11,5 +12,7 @@ export function setupOpenApi(app: INestApplication): void {
       .setVersion(process.env['npm_package_version'] ?? '0.1.0')
       .build(),
   );
+  // Routes refer to it by $ref (problemDetailsRef), so client generators make one error type, not one per route.
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, [PROBLEM_DETAILS_SCHEMA_NAME]: problemDetailsSchema } };
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

@@ -8,7 +8,22 @@ describe('loadConfig', () => {
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       store: { dataDir: '/srv/ledger/data', schema: 'public', poolSize: 10 },
+      http: { bodyLimit: 1_048_576 },
+      signing: { keyFile: '/srv/ledger/data/signing-key.pem' },
+      vendor: { accountId: '00000000-0000-7000-8000-000000000001', name: 'Vendor' },
     });
+  });
+
+  it('keeps the signing key beside the data folder unless told otherwise', () => {
+    expect(loadConfig({ LEDGER_DATA_DIR: 'state' }, '/srv/ledger').signing.keyFile).toBe('/srv/ledger/state/signing-key.pem');
+    expect(loadConfig({ LEDGER_SIGNING_KEY_FILE: 'keys/ledger.pem' }, '/srv/ledger').signing.keyFile).toBe('/srv/ledger/keys/ledger.pem');
+    expect(loadConfig({ LEDGER_SIGNING_KEY_FILE: '/etc/ledger/key.pem' }, '/srv/ledger').signing.keyFile).toBe('/etc/ledger/key.pem');
+  });
+
+  it('takes HTTP_BODY_LIMIT in bytes, at least 1024', () => {
+    expect(loadConfig({ HTTP_BODY_LIMIT: '65536' }).http.bodyLimit).toBe(65_536);
+    expect(() => loadConfig({ HTTP_BODY_LIMIT: '1000' })).toThrow('HTTP_BODY_LIMIT must be an integer from 1024 to 104857600, got "1000"');
+    expect(() => loadConfig({ HTTP_BODY_LIMIT: '1mb' })).toThrow(/HTTP_BODY_LIMIT/);
   });
 
   it('chooses PostgreSQL when DATABASE_URL is set', () => {

@@ -1,5 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { SCHEMA_NAME } from '@ledger/event-store';
+import { DEFAULT_BODY_LIMIT } from '../http/json-body';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -17,6 +18,16 @@ export interface LedgerConfig {
     dataDir: string;
     schema: string;
     poolSize: number;
+  };
+  http: {
+    /** Largest accepted request body, in bytes. */
+    bodyLimit: number;
+  };
+  /** The vendor account opened on the first start (the root of every partner). Optional for tests: AppModule has a default. */
+  vendor?: { accountId: string; name: string };
+  signing: {
+    /** Ed25519 private key (PKCS#8 PEM) that signs license files; created on first start. */
+    keyFile: string;
   };
 }
 
@@ -56,7 +67,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
   const schema = env['DATABASE_SCHEMA'] || 'public';
   if (!SCHEMA_NAME.test(schema)) problems.push(`DATABASE_SCHEMA must be a lower-case identifier, got ${JSON.stringify(schema)}`);
 
-  const dataDir = env['LEDGER_DATA_DIR'] || './data';
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
+  const dataDir = absolute(env['LEDGER_DATA_DIR'] || './data');
+  // Beside the embedded store by default, so one folder holds all the state a single node needs.
+  const keyFile = absolute(env['LEDGER_SIGNING_KEY_FILE'] || join(dataDir, 'signing-key.pem'));
+
+  const vendorId = env['LEDGER_VENDOR_ACCOUNT_ID'] || '00000000-0000-7000-8000-000000000001';
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vendorId))
+    problems.push(`LEDGER_VENDOR_ACCOUNT_ID must be a UUID, got ${JSON.stringify(vendorId)}`);
 
   const config: LedgerConfig = {
     port: integer('PORT', 3000, 0, 65_535),
@@ -65,10 +83,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     store: {
       ...(databaseUrl ? { databaseUrl } : {}),
-      dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
+      dataDir,
       schema,
       poolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1_000),
     },
+    http: { bodyLimit: integer('HTTP_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1_024, 104_857_600) },
+    signing: { keyFile },
+    vendor: { accountId: vendorId.toLowerCase(), name: env['LEDGER_VENDOR_NAME'] || 'Vendor' },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

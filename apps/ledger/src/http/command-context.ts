@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import { type FieldProblem, RequestValidationError } from './request-errors';
+
+/** Who asks for a command, and under which ids it is recorded (event metadata). */
+export interface CommandContext {
+  /** The Idempotency-Key, or a fresh UUID: a retry with the same key returns the first result. */
+  commandId: string;
+  actor: string;
+  correlationId: string;
+  /** False when the id was made up here: such a command cannot be retried safely. */
+  idempotencyKeyGiven: boolean;
+}
+
+/** Ids end up in event metadata, logs and URLs: a narrow charset keeps them safe in all three. */
+const ID = /^[A-Za-z0-9._:-]{1,200}$/;
+/** Printable ASCII: Node reads header bytes as Latin-1, so anything else would arrive garbled. */
+const ACTOR = /^[\x20-\x7e]{1,500}$/;
+
+/** Reads the command headers; every malformed one is reported at once (400 INVALID_HEADER). */
+export function readCommandContext(headers: IncomingHttpHeaders, requestId?: string): CommandContext {
+  const problems: FieldProblem[] = [];
+  const key = header(headers, 'idempotency-key');
+  if (key !== undefined && !ID.test(key)) {
+    problems.push({ pointer: '/headers/idempotency-key', detail: 'must be 1 to 200 characters of A-Z a-z 0-9 . _ : -' });
+  }
+  const actor = header(headers, 'x-actor');
+  if (actor !== undefined && (!ACTOR.test(actor) || actor.trim() === '')) {
+    problems.push({ pointer: '/headers/x-actor', detail: 'must be 1 to 500 printable ASCII characters' });
+  }
+  if (problems.length > 0) throw new RequestValidationError(problems, 'INVALID_HEADER');
+
+  // A malformed correlation id is not worth refusing a command for: it only links log lines.
+  const correlation = header(headers, 'x-correlation-id');
+  return {
+    commandId: key ?? randomUUID(),
+    actor: actor ?? 'anonymous',
+    correlationId: correlation !== undefined && ID.test(correlation) ? correlation : (requestId ?? randomUUID()),
+    idempotencyKeyGiven: key !== undefined,
+  };
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  // Node joins repeated custom headers with ", ", which the checks refuse; an array only comes from set-cookie.
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+const CommandContextParam = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<{ headers: IncomingHttpHeaders; id?: unknown }>();
+  // req.id is set by pino-http (genReqId in app.module.ts).
+  const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
+  return readCommandContext(req.headers, requestId);
+});
+
+/** `@CommandContext() ctx: CommandContext` on a command route: the ids and actor of the command, documented. */
+export function CommandContext(): ParameterDecorator {
+  return (target, key, index) => {
+    CommandContextParam()(target, key, index);
+    const descriptor = key === undefined ? undefined : Object.getOwnPropertyDescriptor(target, key);
+    if (key !== undefined && descriptor) ApiCommandHeaders()(target, key, descriptor);
+  };
+}
+
+/** The OpenAPI description of the command headers; CommandContext applies it already. */
+export function ApiCommandHeaders(): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'Id of the command (1-200 of A-Z a-z 0-9 . _ : -). A retry with the same key returns the first result and records nothing.',
+    }),
+    ApiHeader({ name: 'X-Actor', required: false, description: 'Who asks (1-500 printable ASCII characters); `anonymous` when absent.' }),
+    ApiHeader({ name: 'X-Correlation-Id', required: false, description: 'Links this command to others of one flow; the request id when absent or malformed.' }),
+  );
+}
