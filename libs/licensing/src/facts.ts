@@ -56,6 +56,16 @@ export class KnownFacts implements Facts {
     return [...this.streams].map(([id, { version }]) => ({ streamId: id, version }));
   }
 
+  /** The states of the streams a decision writes, before its events (as loaded). */
+  statesBefore(events: readonly Emitted[]): Map<string, AnyState> {
+    const before = new Map<string, AnyState>();
+    for (const [id] of events) {
+      const loaded = this.streams.get(id);
+      if (loaded && !before.has(id)) before.set(id, loaded.state);
+    }
+    return before;
+  }
+
   /** The states of the streams a decision writes, after its events. */
   statesAfter(events: readonly Emitted[]): Map<string, AnyState> {
     const after = new Map<string, AnyState>();

@@ -1,9 +1,10 @@
 import { type DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { EVENT_STORE } from '@ledger/application';
 import { type EventStore, openEventStore } from '@ledger/event-store';
 import { type LedgerConfig, redactUrl } from '../config/ledger.config';
 
-/** Injection token of the EventStore port. */
-export const EVENT_STORE = Symbol('EVENT_STORE');
+/** Injection token of the EventStore port (defined by the application lib, which needs it). */
+export { EVENT_STORE };
 
 @Injectable()
 class EventStoreLifecycle implements OnApplicationShutdown {

@@ -35,8 +35,9 @@ export const bindDevice: Decider<BindDevice, BindDeviceResult> = {
     let device = facts.device(c.deviceId);
     if (!device.exists) refuse('DEVICE_NOT_FOUND', `device ${c.deviceId} does not exist`, { deviceId: c.deviceId });
     const licenses = chooseLicenses(c, facts);
-    facts.require(...new Set([streamId.account(device.ownerId), ...licenses.map((l) => streamId.account(l.ownerId))]));
-    const deviceOwner = existingAccount(facts, device.ownerId);
+    // The owner's account only matters for a hand-off: a plain binding reads nothing more.
+    const foreign = licenses.filter((l) => l.ownerId !== device.ownerId);
+    if (foreign.length > 0) facts.require(...new Set([streamId.account(device.ownerId), ...foreign.map((l) => streamId.account(l.ownerId))]));
 
     const channelLicenses = licenses[0]?.model.bindsTo === 'channel';
     if (channelLicenses ? c.channels.length !== licenses.length : c.channels.length !== 0)
@@ -63,6 +64,7 @@ export const bindDevice: Decider<BindDevice, BindDeviceResult> = {
       let bound = license;
       let handedOnFrom: string | null = null;
       if (license.ownerId !== device.ownerId) {
+        const deviceOwner = existingAccount(facts, device.ownerId);
         if (!(deviceOwner.kind === 'customer' && deviceOwner.parentId === license.ownerId))
           refuse('LICENSE_NOT_OWNED', `license ${license.licenseId} belongs neither to the device's owner ${device.ownerId} nor to its partner`, { licenseId: license.licenseId, ownerId: license.ownerId, deviceOwnerId: device.ownerId }, pointer);
         const step = handOff(license, device.ownerId, 'binding-hand-off', deriveId(c.successorSeed, i), c.now);

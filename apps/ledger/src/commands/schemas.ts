@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { MAX_KEY_QUANTITY } from '@ledger/licensing';
+
+/** Request bodies of the command routes: strict (unknown fields refused), shapes and bounds only; the domain judges the rest. */
+
+export const Id = z.uuid({ message: 'must be a UUID' });
+const Name = z.string().trim().min(1).max(200);
+const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, 'must be 1 to 100 characters of A-Z a-z 0-9 . _ / - (starting with a letter or digit)');
+const Instant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z' });
+const Email = z.email({ message: 'must be an e-mail address' }).max(320);
+const Quantity = z.number().int();
+const MAX_LINES = 100;
+
+const Line = z.union([
+  z.strictObject({ modelCode: Code, quantity: Quantity }),
+  z.strictObject({ licenseId: Id }),
+]);
+const Lines = z.array(Line).max(MAX_LINES);
+
+export const OpenAccountBody = z.strictObject({
+  kind: z.enum(['partner', 'customer']),
+  name: Name,
+  parentId: Id,
+  emails: z.array(Email).max(50).default([]),
+});
+
+export const LinkAccountsBody = z.strictObject({ accountId: Id });
+
+export const DefineLicenseModelBody = z.strictObject({
+  code: Code,
+  name: Name,
+  category: z.string().regex(/^[a-z0-9][a-z0-9-]{0,49}$/, 'must be a lower-case tab name such as pro, cloud-ai, msp, channel'),
+  bindsTo: z.enum(['device', 'channel', 'account', 'deployment', 'msp-portal']),
+  termDays: z.number().int().nullable(),
+  seats: z.number().int().default(1),
+  deviceModels: z.array(z.string().trim().min(1).max(100)).max(500).default([]),
+});
+
+export const PlacePurchaseOrderBody = z.strictObject({
+  poNumber: Code,
+  buyerId: Id,
+  deliveryEmails: z.array(Email).max(50),
+  lines: z
+    .array(z.strictObject({ modelCode: Code, quantity: Quantity.max(MAX_KEY_QUANTITY * 10), forcedActivationDate: Instant.nullable().optional() }))
+    .max(MAX_LINES),
+});
+export const MAX_ORDER_LINES = MAX_LINES;
+
+export const FulfilPurchaseOrderBody = z.strictObject({ validUntil: Instant.nullable().default(null) }).default({ validUntil: null });
+
+export const ClaimKeyBody = z.strictObject({ accountId: Id, autoAssociate: z.boolean().default(false) });
+
+export const RegisterDeviceBody = z.strictObject({
+  ownerId: Id,
+  serial: z.string().trim().min(1).max(100),
+  model: z.string().trim().min(1).max(100),
+  channels: z.number().int().min(0).max(10_000).default(0),
+});
+
+export const AllocateSeatBody = z.strictObject({ toAccountId: Id, modelCode: Code, quantity: Quantity });
+
+export const BindDeviceBody = z.union([
+  z.strictObject({ licenseId: Id, channels: z.array(z.number().int()).max(1).optional() }),
+  z.strictObject({ fromAccountId: Id, modelCode: Code, quantity: Quantity.max(10_000), channels: z.array(z.number().int()).max(10_000).optional() }),
+]);
+
+export const SellToEnduserBody = z.strictObject({ buyerId: Id, lines: Lines });
+export const TransferBody = z.strictObject({ fromAccountId: Id, lines: Lines });
+export const MoveLicenseBody = z.strictObject({ toAccountId: Id });
+export const RevokeLicenseBody = z.strictObject({ reason: z.string().trim().min(1).max(1_000) });
+
+export const CreateDeploymentBody = z.strictObject({
+  creatorId: Id,
+  ownerId: Id,
+  serverId: z.string().trim().min(1).max(200),
+  lines: Lines,
+  maintenanceUntil: Instant.nullable().default(null),
+});
+export const RenewMaintenanceBody = z.strictObject({ until: Instant });

@@ -1,0 +1,142 @@
+import { type AppendResult, type EventStore, type EventStoreSession, type JsonObject, type JsonValue, type StreamAppend, WrongExpectedVersionError } from '@ledger/event-store';
+import { type Decider, type Decision, type Emitted, KnownFacts, type LedgerEvent, NeedsData, StalePick, streamKind } from '@ledger/licensing';
+import { ApplicationError } from './errors';
+import { loadPick, updateIndex } from './license-index';
+
+/** Who asks, and under which idempotency key; every event records it. */
+export interface CommandEnvelope {
+  /** The Idempotency-Key: a second command with it returns the first outcome and writes nothing. */
+  commandId: string;
+  actor: string;
+  correlationId: string;
+  causationId?: string;
+  /**
+   * What the caller asked, in a stable form (e.g. a digest of method, path
+   * and body): an idempotency key reused for a different request is refused
+   * instead of silently answering the other request's outcome.
+   */
+  fingerprint?: string;
+}
+
+export interface CommandOutcome<Result> {
+  result: Result;
+  /** Global position of the last event written (null when the outcome already held and nothing was written). */
+  position: number | null;
+  /** True when this is the stored outcome of an earlier command with the same id. */
+  replayed: boolean;
+  commandId: string;
+}
+
+export interface CommandExecutorOptions {
+  /** Attempts on a version conflict before giving up (decide is pure, so re-running it is safe). */
+  maxAttempts?: number;
+  /** Rounds of lazy loading one decision may take (each is one round trip). */
+  maxLoadRounds?: number;
+}
+
+interface StoredOutcome {
+  fingerprint: string | null;
+  result: JsonValue;
+}
+
+/**
+ * The one write path: read the streams a decider asks for, fold them, decide,
+ * append every event with the versions read (streams read but not written
+ * are version-checked too), and update the write-side index in the same
+ * transaction. Handlers call this and nothing else.
+ */
+export class CommandExecutor {
+  private readonly maxAttempts: number;
+  private readonly maxLoadRounds: number;
+
+  constructor(
+    private readonly store: EventStore,
+    options: CommandExecutorOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.maxLoadRounds = options.maxLoadRounds ?? 16;
+  }
+
+  async execute<C, R>(decider: Decider<C, R>, command: C, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction((session) => this.attempt(session, decider, command, envelope));
+      } catch (error) {
+        const lostRace = error instanceof WrongExpectedVersionError || error instanceof StalePick;
+        if (!lostRace) throw error;
+        if (attempt >= this.maxAttempts)
+          throw new ApplicationError('CONCURRENCY_RETRIES_EXHAUSTED', 'conflict', `${decider.name} lost ${attempt} races for the same licenses or devices; retry later`, { attempts: attempt });
+        // Jittered, growing pause so that racers do not collide again in lockstep.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
+      }
+    }
+  }
+
+  private async attempt<C, R>(session: EventStoreSession, decider: Decider<C, R>, command: C, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
+    const facts = KnownFacts.lazy();
+    let decision: Decision<R>;
+    try {
+      decision = await this.decide(session, decider, command, facts);
+    } catch (error) {
+      // The command id is only looked up when needed: a retry of a command that
+      // went through may now be refused (the key is claimed), yet must get the
+      // first answer. A new command pays nothing; a successful retry is caught
+      // by the append itself (duplicate).
+      const earlier = await session.findCommand(envelope.commandId);
+      if (earlier) return replay<R>(earlier, envelope);
+      throw error;
+    }
+    const stored: StoredOutcome = { fingerprint: envelope.fingerprint ?? null, result: decision.result as JsonValue };
+    const appended = await session.append(appendsFor(facts, decision.events), {
+      commandId: envelope.commandId,
+      actor: envelope.actor,
+      correlationId: envelope.correlationId,
+      ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
+      result: stored as unknown as JsonObject,
+    });
+    if (appended.duplicate) return replay<R>(appended, envelope);
+    await updateIndex(session.sql, facts.statesBefore(decision.events), facts.statesAfter(decision.events));
+    return { result: decision.result, position: appended.lastPosition, replayed: false, commandId: envelope.commandId };
+  }
+
+  private async decide<C, R>(session: EventStoreSession, decider: Decider<C, R>, command: C, facts: KnownFacts): Promise<Decision<R>> {
+    for (let round = 0; ; round++) {
+      try {
+        return decider.decide(command, facts);
+      } catch (error) {
+        if (!(error instanceof NeedsData)) throw error;
+        if (round >= this.maxLoadRounds) throw new Error(`${decider.name} asked for data more than ${this.maxLoadRounds} times`);
+        await Promise.all(
+          error.refs.map(async (ref) => {
+            if (ref.kind !== 'stream') return loadPick(session.sql, facts, ref);
+            const read = await session.readStream(ref.streamId);
+            facts.loadStream(ref.streamId, read.version, read.events as unknown as LedgerEvent[]);
+          }),
+        );
+      }
+    }
+  }
+}
+
+/** Every stream read is appended to with the version read (no events: only checked); new streams must not exist. */
+function appendsFor(facts: KnownFacts, events: readonly Emitted[]): StreamAppend[] {
+  const byStream = new Map<string, StreamAppend & { events: { type: string; data: JsonObject }[] }>();
+  for (const { streamId, version } of facts.versions())
+    byStream.set(streamId, { streamId, streamType: streamKind(streamId), expectedVersion: version === 0 ? 'no_stream' : version, events: [] });
+  for (const [streamId, event] of events) {
+    let target = byStream.get(streamId);
+    if (!target) {
+      target = { streamId, streamType: streamKind(streamId), expectedVersion: 'no_stream', events: [] };
+      byStream.set(streamId, target);
+    }
+    target.events.push({ type: event.type, data: event.data as unknown as JsonObject });
+  }
+  return [...byStream.values()];
+}
+
+function replay<R>(earlier: AppendResult, envelope: CommandEnvelope): CommandOutcome<R> {
+  const stored = earlier.result as unknown as StoredOutcome | null;
+  if (envelope.fingerprint && stored?.fingerprint && stored.fingerprint !== envelope.fingerprint)
+    throw new ApplicationError('IDEMPOTENCY_KEY_REUSED', 'rule', `idempotency key ${envelope.commandId} was already used for a different request`, { commandId: envelope.commandId });
+  return { result: (stored?.result ?? null) as R, position: earlier.lastPosition, replayed: true, commandId: envelope.commandId };
+}
