@@ -98,8 +98,11 @@ export function licensesForLines(facts: Facts, ownerId: string, lines: readonly 
     const sum = perModel.get(line.modelCode);
     perModel.set(line.modelCode, { quantity: (sum?.quantity ?? 0) + line.quantity, index: sum?.index ?? i });
   });
+  const namedLicenses = [...chosen];
   for (const [modelCode, { quantity, index }] of perModel) {
-    chosen.push(...pickLicenses(facts, ownerId, modelCode, quantity, `/lines/${index}/quantity`, named));
+    // Only the named licenses of this very model are among its available ones (and must not be picked again).
+    const namedOfModel = new Set(namedLicenses.filter((l) => l.model.code === modelCode).map((l) => l.licenseId));
+    chosen.push(...pickLicenses(facts, ownerId, modelCode, quantity, `/lines/${index}/quantity`, namedOfModel));
   }
   return chosen;
 }

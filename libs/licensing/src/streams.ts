@@ -35,7 +35,7 @@ export const streamId = {
 } as const;
 
 export function normalizeSerial(serial: string): string {
-  return serial.trim().toUpperCase();
+  return serial.replace(/\s+/g, '').toUpperCase();
 }
 
 export function streamKind(id: string): StreamKind {

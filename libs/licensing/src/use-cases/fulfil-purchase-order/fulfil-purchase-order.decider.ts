@@ -29,8 +29,9 @@ export const fulfilPurchaseOrder: Decider<FulfilPurchaseOrder, FulfilPurchaseOrd
     const po = facts.purchaseOrder(c.poNumber);
     if (!po.exists) refuse('PURCHASE_ORDER_NOT_FOUND', `purchase order ${c.poNumber} does not exist`, { poNumber: c.poNumber });
     if (po.keys) return { events: [], result: { poNumber: c.poNumber, keys: po.keys } };
-    if (c.keyCodes.length < po.lines.length || c.keyCodes.some((k) => parseKeyCode(k) !== k))
-      refuse('INVALID_COMMAND', `fulfilment needs ${po.lines.length} well-formed fresh key codes`);
+    const distinct = new Set(c.keyCodes.slice(0, po.lines.length)).size === po.lines.length;
+    if (c.keyCodes.length < po.lines.length || !distinct || c.keyCodes.some((k) => parseKeyCode(k) !== k))
+      refuse('INVALID_COMMAND', `fulfilment needs ${po.lines.length} distinct, well-formed fresh key codes`);
     const keys: IssuedKey[] = po.lines.map((line, i) => ({ keyCode: c.keyCodes[i]!, lineNo: line.lineNo, modelCode: line.modelCode, quantity: line.quantity }));
     // Reading the key streams makes the append expect them absent: a code can never be issued twice.
     facts.require(...keys.map((k) => streamId.key(k.keyCode)));

@@ -27,6 +27,7 @@ export const registerDevice: Decider<RegisterDevice, { deviceId: string; serial:
       if (taken.deviceId === c.deviceId) return { events: [], result: { deviceId: c.deviceId, serial } };
       refuse('DEVICE_SERIAL_TAKEN', `a device with serial ${serial} is already registered`, { serial }, '/serial');
     }
+    if (facts.device(c.deviceId).exists) refuse('INVALID_COMMAND', `device id ${c.deviceId} is already in use`, { deviceId: c.deviceId });
     return {
       events: [
         [streamId.serial(serial), { type: 'DeviceSerialReserved', data: { serial, deviceId: c.deviceId, reservedAt: c.now } }],

@@ -19,7 +19,7 @@ export const renewMaintenance: Decider<RenewMaintenance, LicenseFileContent> = {
     if (deployment.status === 'uninstalled') refuse('DEPLOYMENT_UNINSTALLED', `deployment ${c.deploymentId} was uninstalled permanently`, { deploymentId: c.deploymentId });
     if (deployment.status !== 'installed') refuse('DEPLOYMENT_NOT_INSTALLED', `deployment ${c.deploymentId} is not installed yet`, { deploymentId: c.deploymentId });
     // Renewing to the date it already has is an outcome that already holds: the same file again.
-    if (deployment.maintenanceUntil !== null && c.until === deployment.maintenanceUntil) return { events: [], result: licenseFile(deployment, facts) };
+    if (deployment.maintenanceUntil !== null && Date.parse(c.until) === Date.parse(deployment.maintenanceUntil)) return { events: [], result: licenseFile(deployment, facts) };
     const current = deployment.maintenanceUntil ?? c.now;
     if (!isBefore(current, c.until) || !isBefore(c.now, c.until))
       refuse('MAINTENANCE_NOT_EXTENDED', `maintenance must end after ${current}, got ${c.until}`, { maintenanceUntil: deployment.maintenanceUntil, until: c.until }, '/until');

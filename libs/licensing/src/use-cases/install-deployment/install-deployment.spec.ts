@@ -1,0 +1,87 @@
+import type { Emitted } from '../../decision';
+import { given } from '../../testing';
+import {
+  deploymentCreated, deploymentInstalled, deploymentUninstalled, licenseDeployed, licenseIssued, licenseRevoked, licenseUninstalled, modelDefined, partner, terms, vendorOpened,
+} from '../../test-builders';
+import { installDeployment } from './install-deployment.decider';
+
+const NOW = '2025-06-01T12:00:00.000Z';
+const MAINTENANCE = '2026-06-01T00:00:00.000Z';
+const id = () => crypto.randomUUID();
+
+const SRV = terms({ code: 'SRV-PERP', category: 'capacity', bindsTo: 'deployment', termDays: null, seats: 50 });
+const SRV_1Y = terms({ code: 'SRV-1YR', category: 'capacity', bindsTo: 'deployment', termDays: 365, seats: 10 });
+
+/** A partner's deployment of two licenses, created (not installed yet). */
+function world() {
+  const vendorId = id();
+  const partnerId = id();
+  const deploymentId = id();
+  const [a, b] = [id(), id()];
+  const events: Emitted[] = [
+    ...vendorOpened(vendorId),
+    ...partner(partnerId, vendorId),
+    ...modelDefined(SRV),
+    ...modelDefined(SRV_1Y),
+    ...licenseIssued({ licenseId: a, ownerId: partnerId, model: SRV }),
+    ...licenseIssued({ licenseId: b, ownerId: partnerId, model: SRV_1Y }),
+    ...deploymentCreated({ deploymentId, creatorId: partnerId, serverId: 'HW-FP-0001', licenseIds: [a, b], maintenanceUntil: MAINTENANCE }),
+    ...licenseDeployed(a, deploymentId),
+    ...licenseDeployed(b, deploymentId),
+  ];
+  return { partnerId, deploymentId, a, b, events };
+}
+
+describe('InstallDeployment', () => {
+  it('installs the deployment: license file number 1, with its maintenance date and licenses', () => {
+    const w = world();
+    given(w.events)
+      .when(installDeployment, { now: NOW, deploymentId: w.deploymentId })
+      .then([[`deployment-${w.deploymentId}`, { type: 'DeploymentInstalled', data: { deploymentId: w.deploymentId, fileNo: 1, maintenanceUntil: MAINTENANCE, installedAt: NOW } }]]);
+    expect(given(w.events).when(installDeployment, { now: NOW, deploymentId: w.deploymentId }).decision().result).toEqual({
+      format: 'ledger-license-file/1',
+      deploymentId: w.deploymentId,
+      serverId: 'HW-FP-0001',
+      ownerId: w.partnerId,
+      fileNo: 1,
+      issuedAt: NOW,
+      maintenanceUntil: MAINTENANCE,
+      licenses: [
+        { licenseId: w.a, modelCode: SRV.code, category: 'capacity', seats: 50, perpetual: true },
+        { licenseId: w.b, modelCode: SRV_1Y.code, category: 'capacity', seats: 10, perpetual: false },
+      ],
+    });
+  });
+
+  it('records nothing when installed again, and hands back the same file', () => {
+    const w = world();
+    const first = given(w.events).when(installDeployment, { now: NOW, deploymentId: w.deploymentId }).decision();
+    const again = given([...w.events, ...first.events]).when(installDeployment, { now: '2025-06-02T00:00:00.000Z', deploymentId: w.deploymentId });
+    again.thenNothing();
+    expect(again.decision().result).toEqual(first.result);
+  });
+
+  it('leaves a revoked license out of the file', () => {
+    const w = world();
+    const file = given([...w.events, ...licenseRevoked(w.b)]).when(installDeployment, { now: NOW, deploymentId: w.deploymentId }).decision().result;
+    expect(file.licenses.map((l) => l.licenseId)).toEqual([w.a]);
+  });
+
+  it('refuses to reinstall an uninstalled deployment (DEPLOYMENT_UNINSTALLED)', () => {
+    const w = world();
+    const uninstalled = [
+      ...w.events,
+      ...deploymentInstalled({ deploymentId: w.deploymentId, maintenanceUntil: MAINTENANCE }),
+      ...deploymentUninstalled({ deploymentId: w.deploymentId, licenseIds: [w.a, w.b] }),
+      ...licenseUninstalled(w.a, w.deploymentId),
+      ...licenseUninstalled(w.b, w.deploymentId),
+    ];
+    const refusal = given(uninstalled).when(installDeployment, { now: NOW, deploymentId: w.deploymentId }).thenRefused('DEPLOYMENT_UNINSTALLED', { deploymentId: w.deploymentId });
+    expect(refusal.kind).toBe('rule');
+  });
+
+  it('refuses an unknown deployment (DEPLOYMENT_NOT_FOUND)', () => {
+    const unknown = id();
+    expect(given(world().events).when(installDeployment, { now: NOW, deploymentId: unknown }).thenRefused('DEPLOYMENT_NOT_FOUND', { deploymentId: unknown }).kind).toBe('not_found');
+  });
+});
