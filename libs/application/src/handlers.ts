@@ -10,7 +10,7 @@ import { BindDeviceHandler } from './bind-device/bind-device.handler';
 import { SellToEnduserHandler } from './sell-to-enduser/sell-to-enduser.handler';
 import { TransferFromLinkedAccountHandler } from './transfer-from-linked-account/transfer-from-linked-account.handler';
 import { MoveLicenseHandler } from './move-license/move-license.handler';
-import { ApplyMspLicenseHandler } from './apply-msp-license/apply-msp-license.handler';
+import { ExtendMspPortalHandler } from './extend-msp-portal/extend-msp-portal.handler';
 import { RevokeLicenseHandler } from './revoke-license/revoke-license.handler';
 import { CreateDeploymentHandler } from './create-deployment/create-deployment.handler';
 import { InstallDeploymentHandler } from './install-deployment/install-deployment.handler';
@@ -31,7 +31,7 @@ export const COMMAND_HANDLERS = [
   SellToEnduserHandler,
   TransferFromLinkedAccountHandler,
   MoveLicenseHandler,
-  ApplyMspLicenseHandler,
+  ExtendMspPortalHandler,
   RevokeLicenseHandler,
   CreateDeploymentHandler,
   InstallDeploymentHandler,

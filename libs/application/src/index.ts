@@ -15,7 +15,7 @@ export { BindDeviceCommand, BindDeviceHandler } from './bind-device/bind-device.
 export { SellToEnduserCommand, SellToEnduserHandler } from './sell-to-enduser/sell-to-enduser.handler';
 export { TransferFromLinkedAccountCommand, TransferFromLinkedAccountHandler } from './transfer-from-linked-account/transfer-from-linked-account.handler';
 export { MoveLicenseCommand, MoveLicenseHandler } from './move-license/move-license.handler';
-export { ApplyMspLicenseCommand, ApplyMspLicenseHandler } from './apply-msp-license/apply-msp-license.handler';
+export { ExtendMspPortalCommand, ExtendMspPortalHandler } from './extend-msp-portal/extend-msp-portal.handler';
 export { RevokeLicenseCommand, RevokeLicenseHandler } from './revoke-license/revoke-license.handler';
 export { CreateDeploymentCommand, CreateDeploymentHandler } from './create-deployment/create-deployment.handler';
 export { InstallDeploymentCommand, InstallDeploymentHandler } from './install-deployment/install-deployment.handler';

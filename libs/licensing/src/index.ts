@@ -18,7 +18,7 @@ export { type BindDevice, type BindDeviceResult, bindDevice } from './use-cases/
 export { type SellToEnduser, sellToEnduser } from './use-cases/sell-to-enduser/sell-to-enduser.decider';
 export { type TransferFromLinkedAccount, transferFromLinkedAccount } from './use-cases/transfer-from-linked-account/transfer-from-linked-account.decider';
 export { type MoveLicense, moveLicense } from './use-cases/move-license/move-license.decider';
-export { type ApplyMspLicense, type ApplyMspLicenseResult, applyMspLicense } from './use-cases/apply-msp-license/apply-msp-license.decider';
+export { type ExtendMspPortal, type ExtendMspPortalResult, extendMspPortal } from './use-cases/extend-msp-portal/extend-msp-portal.decider';
 export { type RevokeLicense, revokeLicense } from './use-cases/revoke-license/revoke-license.decider';
 export { type CreateDeployment, type CreateDeploymentResult, createDeployment } from './use-cases/create-deployment/create-deployment.decider';
 export { type InstallDeployment, installDeployment } from './use-cases/install-deployment/install-deployment.decider';

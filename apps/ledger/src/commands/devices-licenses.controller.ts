@@ -2,7 +2,7 @@ import { Controller, Post, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { HttpResponse as Response } from './command-sender';
 import type { z } from 'zod';
-import { ApplyMspLicenseCommand, BindDeviceCommand, type CommandEnvelope, MoveLicenseCommand, RegisterDeviceCommand, RevokeLicenseCommand } from '@ledger/application';
+import { ExtendMspPortalCommand, BindDeviceCommand, type CommandEnvelope, MoveLicenseCommand, RegisterDeviceCommand, RevokeLicenseCommand } from '@ledger/application';
 import { ApiCommandHeaders } from '../http/command-context';
 import { ZodBody } from '../http/zod-body';
 import { CommandSender, Envelope, newId, now } from './command-sender';
@@ -46,8 +46,8 @@ export class DevicesLicensesController {
 
   @Post('licenses/:id/msp-portal')
   @ApiCommandHeaders()
-  @ApiCommandResponses('ApplyMspLicense (ExtendMspPortal): an msp-portal license extends its owner\'s portal by its term, stacking')
+  @ApiCommandResponses('ExtendMspPortal: an msp-portal license extends its owner\'s portal by its term, stacking')
   applyToPortal(@IdParam() id: string, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
-    return this.commands.send(new ApplyMspLicenseCommand({ now: now(), licenseId: id }, envelope), res);
+    return this.commands.send(new ExtendMspPortalCommand({ now: now(), licenseId: id }, envelope), res);
   }
 }

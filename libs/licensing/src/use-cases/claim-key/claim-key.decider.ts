@@ -5,7 +5,7 @@ import { deriveId, parseKeyCode } from '../../ids';
 import { bindEvents, existingAccount, fitsDevice } from '../../rules';
 import { type DeviceState, type LicenseState, PERPETUAL, streamId } from '../../streams';
 import { isBefore } from '../../time';
-import { extendPortal } from '../apply-msp-license/apply-msp-license.decider';
+import { extendPortal } from '../extend-msp-portal/extend-msp-portal.decider';
 
 export interface ClaimKey {
   now: string;

@@ -4,20 +4,20 @@ import { existingAccount, existingLicense, requireAvailable } from '../../rules'
 import { type AccountState, type LicenseState, streamId } from '../../streams';
 import { addDays, later } from '../../time';
 
-export interface ApplyMspLicense {
+export interface ExtendMspPortal {
   now: string;
   licenseId: string;
 }
 
-export interface ApplyMspLicenseResult {
+export interface ExtendMspPortalResult {
   licenseId: string;
   accountId: string;
   mspPortalValidUntil: string;
 }
 
 /** An msp-portal license extends its owner's MSP portal by its term (claiming one applies it at once). */
-export const applyMspLicense: Decider<ApplyMspLicense, ApplyMspLicenseResult> = {
-  name: 'ApplyMspLicense',
+export const extendMspPortal: Decider<ExtendMspPortal, ExtendMspPortalResult> = {
+  name: 'ExtendMspPortal',
   decide(c, facts) {
     const license = existingLicense(facts, c.licenseId);
     if (license.model.bindsTo !== 'msp-portal')
