@@ -3,7 +3,7 @@ import { refuse } from './errors';
 import type { HandOffReason } from './events';
 import { deriveId } from './ids';
 import { type AccountState, type DeviceState, type LicenseState, PERPETUAL, streamId } from './streams';
-import { addDays, isBefore, later } from './time';
+import { addDays, isBefore, later, termEnd } from './time';
 
 /** Rules and steps shared by several use cases. */
 
@@ -166,6 +166,17 @@ export function fitsDevice(license: LicenseState, device: DeviceState): boolean 
   return license.model.deviceModels.length === 0 || license.model.deviceModels.includes(device.model);
 }
 
+/** A term license whose forced activation date plus its term has passed: it has nothing left to give. */
+export function isExpired(license: LicenseState, now: string): boolean {
+  const { termDays } = license.model;
+  return termDays !== null && license.forcedActivationDate !== null && !isBefore(now, addDays(license.forcedActivationDate, termDays));
+}
+
+export function requireNotExpired(license: LicenseState, now: string, pointer?: string): void {
+  if (isExpired(license, now))
+    refuse('LICENSE_EXPIRED', `license ${license.licenseId}'s term ran out unused: it started at its key's forced activation date ${license.forcedActivationDate}`, { licenseId: license.licenseId, forcedActivationDate: license.forcedActivationDate }, pointer);
+}
+
 /** Is a channel covered by a license still running at `now`? */
 export function channelCovered(device: DeviceState, channel: number, now: string): boolean {
   const coverage = device.channelCoverage[channel];
@@ -181,7 +192,7 @@ export function bindEvents(license: LicenseState, device: DeviceState, channel: 
   const { category, termDays } = license.model;
   const current = channel === null ? (device.validUntil[category] ?? null) : null;
   const validFrom = current === PERPETUAL ? now : later(now, current);
-  const validUntil = termDays === null ? null : addDays(validFrom, termDays);
+  const validUntil = termDays === null ? null : termEnd(validFrom, termDays, license.forcedActivationDate, now);
   const events: Emitted[] = [
     [streamId.license(license.licenseId), { type: 'LicenseBound', data: { licenseId: license.licenseId, deviceId: device.deviceId, channel, validFrom, validUntil, autoAssociated, boundAt: now } }],
     [streamId.device(device.deviceId), { type: 'DeviceLicenseBound', data: { deviceId: device.deviceId, licenseId: license.licenseId, category, channel, validFrom, validUntil, boundAt: now } }],

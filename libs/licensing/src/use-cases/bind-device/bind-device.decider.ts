@@ -1,7 +1,7 @@
 import type { Decider, Emitted, Facts } from '../../decision';
 import { refuse } from '../../errors';
 import { deriveId } from '../../ids';
-import { bindEvents, channelCovered, existingAccount, existingLicense, fitsDevice, handOff, pickLicenses, requireAvailable, requirePositive } from '../../rules';
+import { bindEvents, channelCovered, existingAccount, existingLicense, fitsDevice, handOff, pickLicenses, requireAvailable, requireNotExpired, requirePositive } from '../../rules';
 import { type LicenseState, evolveDevice, streamId } from '../../streams';
 
 export interface BindDevice {
@@ -57,6 +57,7 @@ export const bindDevice: Decider<BindDevice, BindDeviceResult> = {
       const pointer = byId ? '/licenseId' : '/quantity';
       if (license.status === 'bound') refuse('LICENSE_ALREADY_BOUND', `license ${license.licenseId} is already bound`, { licenseId: license.licenseId }, pointer);
       requireAvailable(license, pointer);
+      requireNotExpired(license, c.now, pointer);
       if (license.model.bindsTo !== 'device' && license.model.bindsTo !== 'channel')
         refuse('LICENSE_NOT_DEVICE_BINDABLE', `license ${license.licenseId} binds to ${license.model.bindsTo}, not to a device`, { licenseId: license.licenseId, bindsTo: license.model.bindsTo }, pointer);
       if (!fitsDevice(license, device))

@@ -102,8 +102,9 @@ describe('BindDevice', () => {
     const w = world();
     const [current, currentIssued] = owned(w.customerId, AP);
     const expiry = '2025-09-01T00:00:00.000Z';
-    const [later, laterIssued] = owned(w.customerId, AP, { forcedActivationDate: '2025-05-01T00:00:00.000Z' });
-    const [sooner, soonerIssued] = owned(w.customerId, AP, { forcedActivationDate: '2025-04-01T00:00:00.000Z' });
+    // Forced activation dates still ahead: they only order the pick (the term starts at binding).
+    const [later, laterIssued] = owned(w.customerId, AP, { forcedActivationDate: '2025-08-01T00:00:00.000Z' });
+    const [sooner, soonerIssued] = owned(w.customerId, AP, { forcedActivationDate: '2025-07-01T00:00:00.000Z' });
     const first = addDays(expiry, 365);
     const second = addDays(first, 365);
     given([...w.events, ...currentIssued, ...licenseBoundToDevice({ licenseId: current, deviceId: w.deviceId, category: 'pro', validUntil: expiry }), ...laterIssued, ...soonerIssued])
@@ -338,6 +339,41 @@ describe('BindDevice', () => {
         expect(refusal.kind).toBe('invalid');
         expect(refusal.pointer).toBe('/channels');
       }
+    });
+  });
+  describe("a key's forced activation date started the term's clock", () => {
+    const forced = addDays(NOW, -100);
+
+    it('gives only what is left of the term: the device is covered until forced date plus term', () => {
+      const w = world();
+      const [licenseId, issued] = owned(w.customerId, AP, { forcedActivationDate: forced });
+      const { result } = given([...w.events, ...issued]).when(bindDevice, bind(w, { licenseId })).decision();
+      expect(result.bindings[0]).toMatchObject({ validFrom: NOW, validUntil: addDays(forced, 365) });
+    });
+
+    it('stacks what is left after the current expiry', () => {
+      const w = world();
+      const [current, currentIssued] = owned(w.customerId, AP);
+      const expiry = addDays(NOW, 30);
+      const [licenseId, issued] = owned(w.customerId, AP, { forcedActivationDate: forced });
+      const { result } = given([...w.events, ...currentIssued, ...licenseBoundToDevice({ licenseId: current, deviceId: w.deviceId, category: 'pro', validUntil: expiry }), ...issued])
+        .when(bindDevice, bind(w, { licenseId }))
+        .decision();
+      expect(result.bindings[0]).toMatchObject({ validFrom: expiry, validUntil: addDays(expiry, 365 - 100) });
+    });
+
+    it('a date still ahead changes nothing: activation comes first', () => {
+      const w = world();
+      const [licenseId, issued] = owned(w.customerId, AP, { forcedActivationDate: addDays(NOW, 10) });
+      const { result } = given([...w.events, ...issued]).when(bindDevice, bind(w, { licenseId })).decision();
+      expect(result.bindings[0]).toMatchObject({ validFrom: NOW, validUntil: addDays(NOW, 365) });
+    });
+
+    it('refuses a license whose term ran out unused (LICENSE_EXPIRED)', () => {
+      const w = world();
+      const [licenseId, issued] = owned(w.customerId, AP, { forcedActivationDate: addDays(NOW, -365) });
+      const refusal = given([...w.events, ...issued]).when(bindDevice, bind(w, { licenseId })).thenRefused('LICENSE_EXPIRED', { licenseId });
+      expect(refusal.kind).toBe('rule');
     });
   });
 });

@@ -2,7 +2,7 @@ import type { Decider, Emitted, Facts } from '../../decision';
 import { refuse } from '../../errors';
 import type { Binding } from '../../events';
 import { deriveId, parseKeyCode } from '../../ids';
-import { bindEvents, existingAccount, fitsDevice } from '../../rules';
+import { bindEvents, existingAccount, fitsDevice, isExpired } from '../../rules';
 import { type DeviceState, type LicenseState, PERPETUAL, streamId } from '../../streams';
 import { isBefore } from '../../time';
 import { extendPortal } from '../extend-msp-portal/extend-msp-portal.decider';
@@ -63,11 +63,13 @@ export const claimKey: Decider<ClaimKey, ClaimKeyResult> = {
 
     let bindings: ClaimKeyResult['bindings'] = [];
     let mspPortalValidUntil: string | null = null;
-    if (terms.bindsTo === 'msp-portal') {
+    // Licenses whose forced activation date plus term has passed are issued, but have nothing left to apply or bind.
+    const usable = licenses.length > 0 && !isExpired(licenses[0]!, c.now);
+    if (usable && terms.bindsTo === 'msp-portal') {
       const extended = extendPortal(account, licenses, c.now);
       events.push(...extended.events);
       mspPortalValidUntil = extended.validUntil;
-    } else if (c.autoAssociate && terms.bindsTo === 'device') {
+    } else if (usable && c.autoAssociate && terms.bindsTo === 'device') {
       const associated = autoAssociate(facts, c.accountId, licenses, c.now);
       events.push(...associated.events);
       bindings = associated.bindings;

@@ -1,8 +1,8 @@
 import type { Decider, Emitted } from '../../decision';
 import { refuse } from '../../errors';
-import { existingAccount, existingLicense, requireAvailable } from '../../rules';
+import { existingAccount, existingLicense, requireAvailable, requireNotExpired } from '../../rules';
 import { type AccountState, type LicenseState, streamId } from '../../streams';
-import { addDays, later } from '../../time';
+import { later, termEnd } from '../../time';
 
 export interface ExtendMspPortal {
   now: string;
@@ -23,6 +23,7 @@ export const extendMspPortal: Decider<ExtendMspPortal, ExtendMspPortalResult> = 
     if (license.model.bindsTo !== 'msp-portal')
       refuse('LICENSE_NOT_MSP_PORTAL', `license ${c.licenseId} is a ${license.model.bindsTo} license, not an msp-portal one`, { licenseId: c.licenseId, bindsTo: license.model.bindsTo });
     requireAvailable(license);
+    requireNotExpired(license, c.now);
     const account = existingAccount(facts, license.ownerId);
     const { events, validUntil } = extendPortal(account, [license], c.now);
     return { events, result: { licenseId: c.licenseId, accountId: account.accountId, mspPortalValidUntil: validUntil } };
@@ -36,7 +37,7 @@ export function extendPortal(account: AccountState, licenses: readonly LicenseSt
   for (const license of licenses) {
     const termDays = license.model.termDays ?? 0;
     const validFrom = later(now, validUntil);
-    validUntil = addDays(validFrom, termDays);
+    validUntil = termEnd(validFrom, termDays, license.forcedActivationDate, now);
     events.push(
       [streamId.license(license.licenseId), { type: 'LicenseAppliedToMspPortal', data: { licenseId: license.licenseId, accountId: account.accountId, validFrom, validUntil, appliedAt: now } }],
       [streamId.account(account.accountId), { type: 'MspPortalExtended', data: { accountId: account.accountId, licenseId: license.licenseId, termDays, validFrom, validUntil, extendedAt: now } }],

@@ -21,6 +21,16 @@ function world() {
 }
 
 describe('ExtendMspPortal', () => {
+  it("counts only what is left of the term when the key's forced activation date has passed", () => {
+    const w = world();
+    const licenseId = id();
+    const events = [...w.events, ...licenseIssued({ licenseId, ownerId: w.mspId, model: MSP, forcedActivationDate: addDays(NOW, -10) })];
+    expect(given(events).when(extendMspPortal, { now: NOW, licenseId }).decision().result.mspPortalValidUntil).toBe(addDays(NOW, 20));
+    given([...w.events, ...licenseIssued({ licenseId, ownerId: w.mspId, model: MSP, forcedActivationDate: addDays(NOW, -30) })])
+      .when(extendMspPortal, { now: NOW, licenseId })
+      .thenRefused('LICENSE_EXPIRED');
+  });
+
   it("extends its owner's MSP portal by the license term, from now when never extended", () => {
     const w = world();
     const until = addDays(NOW, 30);
