@@ -1,4 +1,5 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
+import { CodeParam } from './id-param';
 import { ApiTags } from '@nestjs/swagger';
 import type { HttpResponse as Response } from './command-sender';
 import type { z } from 'zod';
@@ -32,7 +33,7 @@ export class CatalogOrdersController {
   @ApiCommandHeaders()
   @ApiZodBody(FulfilPurchaseOrderBody)
   @ApiCommandResponses('FulfilPurchaseOrder: one license key per order line (the body is optional)')
-  fulfil(@Param('poNumber') poNumber: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  fulfil(@CodeParam('poNumber') poNumber: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     // An empty body is allowed here: express leaves {} for a body-less POST.
     const body = parseBody(FulfilPurchaseOrderBody, raw ?? {});
     return this.commands.send(new FulfilPurchaseOrderCommand({ now: now(), poNumber, keyCodes: freshKeyCodes(MAX_ORDER_LINES), validUntil: body.validUntil }, envelope), res);

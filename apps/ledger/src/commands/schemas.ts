@@ -3,9 +3,12 @@ import { MAX_KEY_QUANTITY } from '@ledger/licensing';
 
 /** Request bodies of the command routes: strict (unknown fields refused), shapes and bounds only; the domain judges the rest. */
 
-export const Id = z.uuid({ message: 'must be a UUID' });
-const Name = z.string().trim().min(1).max(200);
-const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, 'must be 1 to 100 characters of A-Z a-z 0-9 . _ / - (starting with a letter or digit)');
+// Ids are stored lower-case: an upper-case UUID names the same thing.
+export const Id = z.uuid({ message: 'must be a UUID' }).overwrite((id) => id.toLowerCase());
+/** Free text people type: trimmed, never empty, no control characters (they end up in events, logs and files). */
+const Text = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+const Name = Text(200);
+export const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, 'must be 1 to 100 characters of A-Z a-z 0-9 . _ / - (starting with a letter or digit)');
 const Instant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z' });
 const Email = z.email({ message: 'must be an e-mail address' }).max(320);
 const Quantity = z.number().int();
@@ -33,7 +36,7 @@ export const DefineLicenseModelBody = z.strictObject({
   bindsTo: z.enum(['device', 'channel', 'account', 'deployment', 'msp-portal']),
   termDays: z.number().int().nullable(),
   seats: z.number().int().default(1),
-  deviceModels: z.array(z.string().trim().min(1).max(100)).max(500).default([]),
+  deviceModels: z.array(Text(100)).max(500).default([]),
 });
 
 export const PlacePurchaseOrderBody = z.strictObject({
@@ -52,8 +55,8 @@ export const ClaimKeyBody = z.strictObject({ accountId: Id, autoAssociate: z.boo
 
 export const RegisterDeviceBody = z.strictObject({
   ownerId: Id,
-  serial: z.string().trim().min(1).max(100),
-  model: z.string().trim().min(1).max(100),
+  serial: Text(100),
+  model: Text(100),
   channels: z.number().int().min(0).max(10_000).default(0),
 });
 
@@ -67,12 +70,12 @@ export const BindDeviceBody = z.union([
 export const SellToEnduserBody = z.strictObject({ buyerId: Id, lines: Lines });
 export const TransferBody = z.strictObject({ fromAccountId: Id, lines: Lines });
 export const MoveLicenseBody = z.strictObject({ toAccountId: Id });
-export const RevokeLicenseBody = z.strictObject({ reason: z.string().trim().min(1).max(1_000) });
+export const RevokeLicenseBody = z.strictObject({ reason: Text(1_000) });
 
 export const CreateDeploymentBody = z.strictObject({
   creatorId: Id,
   ownerId: Id,
-  serverId: z.string().trim().min(1).max(200),
+  serverId: Text(200),
   lines: Lines,
   maintenanceUntil: Instant.nullable().default(null),
 });

@@ -39,7 +39,8 @@ export function problemType(code: string): string {
 export function problemTitle(code: string): string {
   const known = TITLES[code];
   if (known) return known;
-  const words = code.toLowerCase().replaceAll('_', ' ');
+  // Abbreviations stay upper-case: "PO lines required", not "Po lines required".
+  const words = code.toLowerCase().replaceAll('_', ' ').replace(/\b(po|id|msp)\b/g, (w) => w.toUpperCase());
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
