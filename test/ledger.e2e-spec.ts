@@ -1,32 +1,18 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import type { EventStore } from '@ledger/event-store';
 import request from 'supertest';
-import { AppModule } from '../apps/ledger/src/app.module';
-import { configureHttp } from '../apps/ledger/src/http';
-import { EVENT_STORE } from '../apps/ledger/src/store/event-store.module';
 import { BACKENDS } from './backends';
+import { type TestLedger, startTestLedger } from './app';
 
 describe.each(BACKENDS)('ledger API on $name', (backend) => {
   let app: INestApplication;
-  let dispose: () => Promise<void>;
+  let ledger: TestLedger;
 
   beforeAll(async () => {
-    const store = backend.store();
-    dispose = store.dispose;
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ port: 0, host: '127.0.0.1', logLevel: 'silent', shutdownTimeoutMs: 5_000, store: store.config })],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureHttp(app);
-    app.enableShutdownHooks();
-    await app.init();
+    ledger = await startTestLedger(backend);
+    app = ledger.app;
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await dispose?.();
-  });
+  afterAll(() => ledger?.close());
 
   it('GET /health reports the store as reachable', async () => {
     const res = await request(app.getHttpServer()).get('/health').expect(200);
@@ -54,11 +40,13 @@ describe.each(BACKENDS)('ledger API on $name', (backend) => {
   });
 
   it('answers 404 for an unknown route', async () => {
-    await request(app.getHttpServer()).get('/no-such-route').expect(404);
+    const res = await request(app.getHttpServer()).get('/no-such-route').expect(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 404, code: 'NOT_FOUND', instance: '/no-such-route' });
   });
 
   it('GET /health answers 503 once the store stops answering', async () => {
-    await app.get<EventStore>(EVENT_STORE).close();
+    await ledger.store.close();
     const res = await request(app.getHttpServer()).get('/health').expect(503);
     expect(res.body).toMatchObject({ status: 'unavailable', store: { reachable: false, error: expect.any(String) } });
   });
