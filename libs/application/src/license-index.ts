@@ -44,6 +44,23 @@ export function migrateLicenseIndex(store: EventStore) {
 /** Answers a decider's picks from the index. */
 export async function loadPick(sql: SqlExecutor, facts: KnownFacts, ref: Exclude<DataRef, { kind: 'stream' }>): Promise<void> {
   if (ref.kind === 'available') {
+    // Concurrent pickers of one owner and model skip each other's picks (the row
+    // locks last until commit, when the index marks them taken) instead of all
+    // taking the same first licenses and all but one starting over.
+    const locked = await sql.query<{ license_id: string }>(
+      `SELECT license_id FROM licensing_licenses
+       WHERE owner_id = $1 AND model_code = $2 AND status = 'available'
+       ORDER BY expires_at NULLS LAST, issued_at, license_id
+       LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [ref.ownerId, ref.modelCode, ref.quantity],
+    );
+    if (locked.length === ref.quantity) {
+      facts.loadAvailable(ref, { licenseIds: locked.map((r) => r.license_id), available: ref.quantity });
+      return;
+    }
+    // Too few unlocked: answer from what is committed. The decider then refuses
+    // with the true count, or picks licenses another command holds and the
+    // versions send this one round again.
     const rows = await sql.query<{ license_id: string; available: string | number }>(
       `SELECT license_id, count(*) OVER () AS available FROM licensing_licenses
        WHERE owner_id = $1 AND model_code = $2 AND status = 'available'
