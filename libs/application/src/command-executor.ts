@@ -60,8 +60,9 @@ export class CommandExecutor {
   async execute<C, R>(decider: Decider<C, R>, command: C, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.store.transaction((session) => this.attempt(session, decider, command, envelope));
+        return await this.attempt(decider, command, envelope);
       } catch (error) {
+        if (error instanceof AlreadyDone) return replay<R>(error.earlier, envelope);
         const lostRace = error instanceof WrongExpectedVersionError || error instanceof StalePick;
         if (!lostRace) throw error;
         if (attempt >= this.maxAttempts)
@@ -72,39 +73,77 @@ export class CommandExecutor {
     }
   }
 
-  private async attempt<C, R>(session: EventStoreSession, decider: Decider<C, R>, command: C, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
+  /**
+   * Reads need no transaction: the append expects every stream at the version
+   * read, so anything that changed in between fails it and the command runs
+   * again. Only picks from the index lock rows (FOR UPDATE SKIP LOCKED) and so
+   * must run in the transaction that writes; a decider that picks is run
+   * again inside one. The append and the index update go out together
+   * (pipelined) in one short transaction.
+   */
+  private async attempt<C, R>(decider: Decider<C, R>, command: C, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
     const facts = KnownFacts.lazy();
     let decision: Decision<R>;
     try {
-      decision = await this.decide(session, decider, command, facts);
+      decision = await this.decide(this.store, decider, command, facts, false);
     } catch (error) {
-      // The command id is only looked up when needed: a retry of a command that
-      // went through may now be refused (the key is claimed), yet must get the
-      // first answer. A new command pays nothing; a successful retry is caught
-      // by the append itself (duplicate).
-      const earlier = await session.findCommand(envelope.commandId);
-      if (earlier) return replay<R>(earlier, envelope);
-      throw error;
+      if (error instanceof PicksNeedTransaction)
+        return this.store.transaction(async (session) => {
+          const inTransaction = KnownFacts.lazy();
+          return this.write(session, inTransaction, await this.decideOrReplay(session, decider, command, inTransaction, envelope), envelope);
+        });
+      throw await this.refusalOrReplay(this.store, error, envelope);
     }
-    const stored: StoredOutcome = { fingerprint: envelope.fingerprint ?? null, result: decision.result as JsonValue };
-    const appended = await session.append(appendsFor(facts, decision.events), {
-      commandId: envelope.commandId,
-      actor: envelope.actor,
-      correlationId: envelope.correlationId,
-      ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
-      result: stored as unknown as JsonObject,
-    });
-    if (appended.duplicate) return replay<R>(appended, envelope);
-    await updateIndex(session.sql, facts.statesBefore(decision.events), facts.statesAfter(decision.events));
-    return { result: decision.result, position: appended.lastPosition, replayed: false, commandId: envelope.commandId };
+    return this.store.transaction((session) => this.write(session, facts, decision, envelope));
   }
 
-  private async decide<C, R>(session: EventStoreSession, decider: Decider<C, R>, command: C, facts: KnownFacts): Promise<Decision<R>> {
+  private async decideOrReplay<C, R>(session: EventStoreSession, decider: Decider<C, R>, command: C, facts: KnownFacts, envelope: CommandEnvelope): Promise<Decision<R>> {
+    try {
+      return await this.decide(session, decider, command, facts, true);
+    } catch (error) {
+      throw await this.refusalOrReplay(session, error, envelope);
+    }
+  }
+
+  /**
+   * The command id is only looked up when needed: a retry of a command that
+   * went through may now be refused (the key is claimed), yet must get the
+   * first answer. A new command pays nothing; a successful retry is caught by
+   * the append itself (duplicate).
+   */
+  private async refusalOrReplay(session: EventStoreSession, error: unknown, envelope: CommandEnvelope): Promise<unknown> {
+    if (error instanceof WrongExpectedVersionError || error instanceof StalePick) return error;
+    const earlier = await session.findCommand(envelope.commandId);
+    return earlier ? new AlreadyDone(earlier) : error;
+  }
+
+  private async write<R>(session: EventStoreSession, facts: KnownFacts, decision: Decision<R>, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
+    const stored: StoredOutcome = { fingerprint: envelope.fingerprint ?? null, result: decision.result as JsonValue };
+    const [appended, indexed] = await Promise.allSettled([
+      session.append(appendsFor(facts, decision.events), {
+        commandId: envelope.commandId,
+        actor: envelope.actor,
+        correlationId: envelope.correlationId,
+        ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
+        result: stored as unknown as JsonObject,
+      }),
+      updateIndex(session.sql, facts.statesBefore(decision.events), facts.statesAfter(decision.events)),
+    ]);
+    // The append's failure is the cause; the index update then fails only because the transaction did.
+    if (appended.status === 'rejected') throw appended.reason;
+    if (indexed.status === 'rejected') throw indexed.reason;
+    // Thrown, not returned: the index update must roll back with the append that wrote nothing.
+    if (appended.value.duplicate) throw new AlreadyDone(appended.value);
+    return { result: decision.result, position: appended.value.lastPosition, replayed: false, commandId: envelope.commandId };
+  }
+
+  private async decide<C, R>(session: EventStoreSession, decider: Decider<C, R>, command: C, facts: KnownFacts, inTransaction: boolean): Promise<Decision<R>> {
     for (let round = 0; ; round++) {
       try {
         return decider.decide(command, facts);
       } catch (error) {
         if (!(error instanceof NeedsData)) throw error;
+        if (!inTransaction && error.refs.some((ref) => ref.kind === 'available')) throw new PicksNeedTransaction();
         if (round >= this.maxLoadRounds) throw new Error(`${decider.name} asked for data more than ${this.maxLoadRounds} times`);
         await Promise.all(
           error.refs.map(async (ref) => {
@@ -117,6 +156,13 @@ export class CommandExecutor {
     }
   }
 }
+
+/** The command id was used before: its stored outcome is the answer. */
+class AlreadyDone {
+  constructor(readonly earlier: AppendResult) {}
+}
+
+class PicksNeedTransaction {}
 
 /** Every stream read is appended to with the version read (no events: only checked); new streams must not exist. */
 function appendsFor(facts: KnownFacts, events: readonly Emitted[]): StreamAppend[] {
