@@ -30,13 +30,13 @@
  * BENCH_LEDGER_CPU_PROF (a folder: profile the ledger process with --cpu-prof).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { floorContender, suffix, type AdminSql } from './contenders';
 import { addCpu, cpuBetween, type CpuUse, sampleCpu } from './cpu';
-import { Interrupted, formatMs, formatRate, formatRatio, markdownTable, median, throwIfInterrupted } from './harness';
+import { Interrupted, formatMs, formatRate, formatRatio, listenForInterrupt, markdownTable, median, throwIfInterrupted, writeJson } from './harness';
 import { HttpClient, problemCode } from './http-client';
 import { type BindPair, LedgerFixture, MODEL_CODE, VENDOR_ACCOUNT_ID } from './ledger-fixture';
 import { startLedger, type LedgerProcess } from './ledger-process';
@@ -589,32 +589,12 @@ function targetsTable(targets: readonly Target[]): string {
 
 /* ---------- run ---------- */
 
-function writeJson(results: object): string {
-  // Compiled to dist/bench: the results go next to the sources, in bench/results.
-  const folder = resolve(__dirname, '..', '..', 'bench', 'results');
-  mkdirSync(folder, { recursive: true });
-  const ignore = join(folder, '.gitignore');
-  if (!existsSync(ignore)) writeFileSync(ignore, '*\n!.gitignore\n');
-  const file = join(folder, 'commands-latest.json');
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  return file;
-}
-
-function listenForInterrupt(): AbortSignal {
-  const controller = new AbortController();
-  process.once('SIGINT', () => {
-    log('interrupted: finishing the current step, then stopping the ledger and dropping the schemas (Ctrl-C again to quit at once)');
-    controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
-  return controller.signal;
-}
 
 async function main(): Promise<void> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const settings = readSettings();
-  const signal = listenForInterrupt();
+  const signal = listenForInterrupt('interrupted: finishing the current step, then stopping the ledger and dropping the schemas (Ctrl-C again to quit at once)');
   const admin = postgres(settings.databaseUrl, { max: 1, onnotice: () => undefined, connection: { application_name: 'bench-admin' } });
   const schema = `bench_commands_${suffix()}`;
   let ledger: LedgerProcess | undefined;
@@ -702,7 +682,7 @@ async function main(): Promise<void> {
     process.stdout.write(out.join('\n'));
 
     const { databaseUrl: _url, ...shownSettings } = settings;
-    const file = writeJson({
+    const file = writeJson('commands-latest.json', {
       benchmark: 'commands',
       startedAt,
       finishedAt: new Date().toISOString(),

@@ -3,6 +3,9 @@
  * benchmark, independent of what is being appended.
  */
 
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
 /** One contender's connection for one round: `append` is one operation. */
 export interface Session {
   append(): Promise<void>;
@@ -177,4 +180,26 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
     `| ${cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (rightAligned.has(i) ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** Writes a run's results next to the sources (bench/results, git-ignored), whichever folder the build runs from. */
+export function writeJson(fileName: string, results: object): string {
+  const folder = resolve(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(folder, { recursive: true });
+  const ignore = join(folder, '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '*\n!.gitignore\n');
+  const file = join(folder, fileName);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
+/** The first Ctrl-C asks the run to wind down (and clean up); the second quits at once. */
+export function listenForInterrupt(message: string): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write(`${message}\n`);
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return controller.signal;
 }

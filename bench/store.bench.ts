@@ -24,14 +24,14 @@
  * BENCH_WARMUP_SECONDS (1), BENCH_PGLITE_DISK (1: also a PGlite folder).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openEventStore, type EventStore } from '@ledger/event-store';
 import postgres from 'postgres';
 import { fillTo, measureBulkAppend, measureFeedRead, type BulkAppendResult, type FeedReadResult } from './bulk';
 import { emmettContender, floorContender, oursContender, type AdminSql, type ManagedContender } from './contenders';
-import { Interrupted, runScenario, throwIfInterrupted, type RoundSettings, type Scenario, type ScenarioResult } from './harness';
+import { Interrupted, listenForInterrupt, runScenario, throwIfInterrupted, writeJson, type RoundSettings, type Scenario, type ScenarioResult } from './harness';
 import { appendTable, bulkTable, evaluateTargets, feedChecks, targetsTable, type Names, type TargetResult } from './report';
 
 const FEED_MINIMUM = 100_000;
@@ -188,26 +188,6 @@ async function runOnPglite(settings: Settings, rounds: RoundSettings) {
   return { bulk, feed: memory.feed };
 }
 
-function writeJson(results: object): string {
-  // Compiled to dist/bench: the results go next to the sources, in bench/results.
-  const folder = resolve(__dirname, '..', '..', 'bench', 'results');
-  mkdirSync(folder, { recursive: true });
-  const ignore = join(folder, '.gitignore');
-  if (!existsSync(ignore)) writeFileSync(ignore, '*\n!.gitignore\n');
-  const file = join(folder, 'store-latest.json');
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  return file;
-}
-
-function listenForInterrupt(): AbortSignal {
-  const controller = new AbortController();
-  process.once('SIGINT', () => {
-    log('interrupted: finishing the current step, then cleaning up (Ctrl-C again to quit at once)');
-    controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
-  return controller.signal;
-}
 
 function printReport(p: {
   settings: Settings;
@@ -255,7 +235,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const settings = readSettings();
-  const signal = listenForInterrupt();
+  const signal = listenForInterrupt('interrupted: finishing the current step, then cleaning up (Ctrl-C again to quit at once)');
   const rounds: RoundSettings = { rounds: settings.rounds, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, signal, log };
   const admin = postgres(settings.databaseUrl, { max: 1, onnotice: () => undefined, connection: { application_name: 'bench-admin' } });
   let env: Environment;
@@ -278,7 +258,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1_000;
   printReport({ settings, env, seconds, suite, bulk, feeds, targets });
   const { databaseUrl: _url, ...shownSettings } = settings;
-  const file = writeJson({
+  const file = writeJson('store-latest.json', {
     benchmark: 'store',
     startedAt,
     finishedAt: new Date().toISOString(),

@@ -270,3 +270,25 @@ export function licenseHandedOn(o: {
     }),
   ];
 }
+
+/**
+ * The usual cast: the vendor, a partner with one customer, and another
+ * partner with its own customer (for "not your end user" refusals), plus the
+ * given models. Ids come from `newId` so that each test has fresh streams.
+ */
+export function twoPartners(newId: () => string, models: readonly ModelTerms[]) {
+  const vendorId = newId();
+  const partnerId = newId();
+  const customerId = newId();
+  const otherPartnerId = newId();
+  const othersCustomerId = newId();
+  const events: Emitted[] = [
+    ...vendorOpened(vendorId),
+    ...partner(partnerId, vendorId),
+    ...customer(customerId, partnerId),
+    ...partner(otherPartnerId, vendorId),
+    ...customer(othersCustomerId, otherPartnerId),
+    ...models.flatMap((m) => modelDefined(m)),
+  ];
+  return { vendorId, partnerId, customerId, otherPartnerId, othersCustomerId, events };
+}

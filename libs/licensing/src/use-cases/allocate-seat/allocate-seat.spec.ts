@@ -1,8 +1,7 @@
-import type { Emitted } from '../../decision';
 import { KnownFacts } from '../../facts';
 import { deriveId } from '../../ids';
 import { given } from '../../testing';
-import { customer, licenseBoundToDevice, licenseHandedOn, licenseIssued, licenseSuperseded, modelDefined, partner, terms, vendorOpened } from '../../test-builders';
+import { licenseBoundToDevice, licenseHandedOn, licenseIssued, licenseSuperseded, terms, twoPartners } from '../../test-builders';
 import { type AllocateSeat, allocateSeat } from './allocate-seat.decider';
 
 const NOW = '2025-06-01T12:00:00.000Z';
@@ -11,20 +10,7 @@ const id = () => crypto.randomUUID();
 const VPN = terms({ code: 'VPN-25-SEATS', category: 'vpn-seats', bindsTo: 'account', termDays: 365, seats: 25 });
 
 function world() {
-  const vendorId = id();
-  const partnerId = id();
-  const customerId = id();
-  const otherPartnerId = id();
-  const othersCustomerId = id();
-  const events: Emitted[] = [
-    ...vendorOpened(vendorId),
-    ...partner(partnerId, vendorId),
-    ...customer(customerId, partnerId),
-    ...partner(otherPartnerId, vendorId),
-    ...customer(othersCustomerId, otherPartnerId),
-    ...modelDefined(VPN),
-  ];
-  return { partnerId, customerId, otherPartnerId, othersCustomerId, events, seed: id() };
+  return { ...twoPartners(id, [VPN]), seed: id() };
 }
 
 const allocate = (w: { partnerId: string; customerId: string; seed: string }, o: Partial<AllocateSeat> = {}): AllocateSeat => ({

@@ -3,8 +3,7 @@ import type { ModelTerms } from '../../events';
 import { deriveId } from '../../ids';
 import { given } from '../../testing';
 import {
-  customer, deviceRegistered, licenseBoundToDevice, licenseDeployed, licenseHandedOn, licenseIssued, licenseRevoked, licenseSuperseded, licenseUninstalled,
-  modelDefined, partner, terms, vendorOpened,
+  deviceRegistered, licenseBoundToDevice, licenseDeployed, licenseHandedOn, licenseIssued, licenseRevoked, licenseSuperseded, licenseUninstalled, modelDefined, terms, twoPartners,
 } from '../../test-builders';
 import { addDays } from '../../time';
 import { type BindDevice, bindDevice } from './bind-device.decider';
@@ -21,22 +20,9 @@ const SRV = terms({ code: 'SRV-PERP', category: 'capacity', bindsTo: 'deployment
 
 /** A partner, its customer owning a 4-channel AP-1 device, and an unrelated partner with its customer. */
 function world() {
-  const vendorId = id();
-  const partnerId = id();
-  const customerId = id();
-  const otherPartnerId = id();
-  const othersCustomerId = id();
+  const cast = twoPartners(id, [AP, AP_PERPETUAL, SWITCH, CAM, VPN, SRV]);
   const deviceId = id();
-  const events: Emitted[] = [
-    ...vendorOpened(vendorId),
-    ...partner(partnerId, vendorId),
-    ...customer(customerId, partnerId),
-    ...partner(otherPartnerId, vendorId),
-    ...customer(othersCustomerId, otherPartnerId),
-    ...[AP, AP_PERPETUAL, SWITCH, CAM, VPN, SRV].flatMap((m) => modelDefined(m)),
-    ...deviceRegistered({ deviceId, ownerId: customerId, model: 'AP-1', channels: 4 }),
-  ];
-  return { partnerId, customerId, otherPartnerId, othersCustomerId, deviceId, events, seed: id() };
+  return { ...cast, deviceId, events: [...cast.events, ...deviceRegistered({ deviceId, ownerId: cast.customerId, model: 'AP-1', channels: 4 })], seed: id() };
 }
 
 type World = ReturnType<typeof world>;

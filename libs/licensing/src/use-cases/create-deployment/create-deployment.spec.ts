@@ -3,8 +3,7 @@ import type { ModelTerms } from '../../events';
 import { deriveId } from '../../ids';
 import { given } from '../../testing';
 import {
-  customer, deploymentCreated, licenseBoundToDevice, licenseDeployed, licenseHandedOn, licenseIssued, licenseRevoked, licenseSuperseded, licenseUninstalled,
-  modelDefined, partner, terms, vendorOpened,
+  deploymentCreated, licenseBoundToDevice, licenseDeployed, licenseHandedOn, licenseIssued, licenseRevoked, licenseSuperseded, licenseUninstalled, terms, twoPartners,
 } from '../../test-builders';
 import { type CreateDeployment, createDeployment } from './create-deployment.decider';
 
@@ -16,21 +15,7 @@ const SRV = terms({ code: 'SRV-PERP', category: 'capacity', bindsTo: 'deployment
 const AP = terms({ code: 'AP-1YR-LIC', category: 'pro', bindsTo: 'device', termDays: 365 });
 
 function world() {
-  const vendorId = id();
-  const partnerId = id();
-  const customerId = id();
-  const otherPartnerId = id();
-  const othersCustomerId = id();
-  const events: Emitted[] = [
-    ...vendorOpened(vendorId),
-    ...partner(partnerId, vendorId),
-    ...customer(customerId, partnerId),
-    ...partner(otherPartnerId, vendorId),
-    ...customer(othersCustomerId, otherPartnerId),
-    ...modelDefined(SRV),
-    ...modelDefined(AP),
-  ];
-  return { partnerId, customerId, otherPartnerId, othersCustomerId, events, seed: id(), deploymentId: id() };
+  return { ...twoPartners(id, [SRV, AP]), seed: id(), deploymentId: id() };
 }
 type World = ReturnType<typeof world>;
 

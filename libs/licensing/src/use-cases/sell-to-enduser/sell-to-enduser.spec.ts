@@ -3,7 +3,7 @@ import type { ModelTerms } from '../../events';
 import { deriveId } from '../../ids';
 import { given } from '../../testing';
 import {
-  customer, licenseBoundToDevice, licenseDeployed, licenseHandedOn, licenseIssued, licenseRevoked, licenseSuperseded, licenseUninstalled, modelDefined, partner, terms, vendorOpened,
+  licenseBoundToDevice, licenseDeployed, licenseHandedOn, licenseIssued, licenseRevoked, licenseSuperseded, licenseUninstalled, terms, twoPartners,
 } from '../../test-builders';
 import { type SellToEnduser, sellToEnduser } from './sell-to-enduser.decider';
 
@@ -15,20 +15,7 @@ const CAM = terms({ code: 'CAM-CH-1YR', category: 'channel', bindsTo: 'channel',
 const SRV = terms({ code: 'SRV-PERP', category: 'capacity', bindsTo: 'deployment', termDays: null });
 
 function world() {
-  const vendorId = id();
-  const partnerId = id();
-  const customerId = id();
-  const otherPartnerId = id();
-  const othersCustomerId = id();
-  const events: Emitted[] = [
-    ...vendorOpened(vendorId),
-    ...partner(partnerId, vendorId),
-    ...customer(customerId, partnerId),
-    ...partner(otherPartnerId, vendorId),
-    ...customer(othersCustomerId, otherPartnerId),
-    ...[AP, CAM, SRV].flatMap((m) => modelDefined(m)),
-  ];
-  return { partnerId, customerId, otherPartnerId, othersCustomerId, events, seed: id() };
+  return { ...twoPartners(id, [AP, CAM, SRV]), seed: id() };
 }
 type World = ReturnType<typeof world>;
 
