@@ -49,6 +49,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes the vendor account from LEDGER_VENDOR_ACCOUNT_ID (lower-cased) and refuses a non-UUID', () => {
+    expect(loadConfig({ LEDGER_VENDOR_ACCOUNT_ID: '0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B', LEDGER_VENDOR_NAME: 'Acme Networks' }).vendor).toEqual({
+      accountId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      name: 'Acme Networks',
+    });
+    expect(() => loadConfig({ LEDGER_VENDOR_ACCOUNT_ID: 'vendor-1' })).toThrow('LEDGER_VENDOR_ACCOUNT_ID must be a UUID, got "vendor-1"');
+  });
+
   it('keeps passwords out of logged URLs', () => {
     expect(redactUrl('postgres://ledger:s3cret@db:5432/ledger')).toBe('postgres://ledger:***@db:5432/ledger');
     expect(redactUrl('postgres://ledger@db/ledger')).toBe('postgres://ledger@db/ledger');
