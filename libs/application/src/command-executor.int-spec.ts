@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { type EventStore, openEventStore, uuidv7 } from '@ledger/event-store';
 import {
   type LedgerEvent, type LicenseState, claimKey, defineLicenseModel, fold, formatKeyCode, fulfilPurchaseOrder, licenseIndexRow, openAccount,
-  placePurchaseOrder, registerDevice, sellToEnduser,
+  placePurchaseOrder, registerDevice, sellToEnduser, bindDevice, DomainError,
 } from '@ledger/licensing';
 import { CommandExecutor, type CommandEnvelope } from './command-executor';
 import { ApplicationError } from './errors';
@@ -135,6 +135,30 @@ describe.each(backends)('CommandExecutor on $name', (backend) => {
     await expect(
       executor.execute(sellToEnduser, { now, sellerId: partnerId, buyerId: customerId, lines: [{ modelCode, quantity: 1 }], successorSeed: uuidv7() }, envelope()),
     ).rejects.toMatchObject({ code: 'INSUFFICIENT_LICENSES', details: { available: 0 } });
+  });
+
+  it('sales picking by quantity and bindings naming the same licenses by ID settle without a deadlock', async () => {
+    const { partnerId, customerId, modelCode, licenseIds } = await partnerWithLicenses(6);
+    const devices = await Promise.all(licenseIds.map(async () => {
+      const deviceId = uuidv7();
+      await executor.execute(registerDevice, { now, deviceId, ownerId: customerId, serial: `SN-${randomUUID()}`, model: 'X', channels: 0 }, envelope());
+      return deviceId;
+    }));
+    const outcomes = await Promise.allSettled([
+      ...licenseIds.map((licenseId, i) =>
+        executor.execute(bindDevice, { now, deviceId: devices[i]!, source: { licenseId }, channels: [], successorSeed: uuidv7() }, envelope())),
+      ...[1, 2, 3].map(() =>
+        executor.execute(sellToEnduser, { now, sellerId: partnerId, buyerId: customerId, lines: [{ modelCode, quantity: 2 }], successorSeed: uuidv7() }, envelope())),
+    ]);
+    // Each license went exactly one way; every loser was told why by the domain, none failed otherwise.
+    const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason);
+    for (const reason of refused) expect(reason).toBeInstanceOf(DomainError);
+    const used = outcomes.flatMap((o) => {
+      if (o.status !== 'fulfilled') return [];
+      const result = o.value.result as { bindings?: { handedOnFrom: string | null }[]; supersededIds?: string[] };
+      return result.supersededIds ?? (result.bindings ?? []).map((b) => b.handedOnFrom!);
+    });
+    expect(used.sort()).toEqual([...licenseIds].sort());
   });
 
   it('keeps the license index equal to a fold of the license streams', async () => {

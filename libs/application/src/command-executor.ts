@@ -63,7 +63,7 @@ export class CommandExecutor {
         return await this.attempt(decider, command, envelope);
       } catch (error) {
         if (error instanceof AlreadyDone) return replay<R>(error.earlier, envelope);
-        const lostRace = error instanceof WrongExpectedVersionError || error instanceof StalePick;
+        const lostRace = error instanceof WrongExpectedVersionError || error instanceof StalePick || isDeadlock(error);
         if (!lostRace) throw error;
         if (attempt >= this.maxAttempts)
           throw new ApplicationError('CONCURRENCY_RETRIES_EXHAUSTED', 'conflict', `${decider.name} lost ${attempt} races for the same licenses or devices; retry later`, { attempts: attempt });
@@ -119,7 +119,11 @@ export class CommandExecutor {
 
   private async write<R>(session: EventStoreSession, facts: KnownFacts, decision: Decision<R>, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
     const stored: StoredOutcome = { fingerprint: envelope.fingerprint ?? null, result: decision.result as JsonValue };
-    const [appended, indexed] = await Promise.allSettled([
+    // Sent together (pipelined), the index rows first: a writer that picked licenses
+    // holds their index rows, then locks their streams; taking the index rows first
+    // here too keeps one lock order for all, so two commands never deadlock.
+    const [indexed, appended] = await Promise.allSettled([
+      updateIndex(session.sql, facts.statesBefore(decision.events), facts.statesAfter(decision.events)),
       session.append(appendsFor(facts, decision.events), {
         commandId: envelope.commandId,
         actor: envelope.actor,
@@ -127,11 +131,10 @@ export class CommandExecutor {
         ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
         result: stored as unknown as JsonObject,
       }),
-      updateIndex(session.sql, facts.statesBefore(decision.events), facts.statesAfter(decision.events)),
     ]);
-    // The append's failure is the cause; the index update then fails only because the transaction did.
-    if (appended.status === 'rejected') throw appended.reason;
+    // Whichever failed first is the cause: the later one then fails only because the transaction did.
     if (indexed.status === 'rejected') throw indexed.reason;
+    if (appended.status === 'rejected') throw appended.reason;
     // Thrown, not returned: the index update must roll back with the append that wrote nothing.
     if (appended.value.duplicate) throw new AlreadyDone(appended.value);
     return { result: decision.result, position: appended.value.lastPosition, replayed: false, commandId: envelope.commandId };
@@ -155,6 +158,15 @@ export class CommandExecutor {
       }
     }
   }
+}
+
+/**
+ * PostgreSQL broke a lock cycle by failing this transaction (40P01). The lock
+ * order above should prevent it; should another path close a cycle anyway,
+ * the victim starts over like any loser of a race.
+ */
+function isDeadlock(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '40P01';
 }
 
 /** The command id was used before: its stored outcome is the answer. */

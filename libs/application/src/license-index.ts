@@ -49,10 +49,10 @@ export async function loadPick(sql: SqlExecutor, facts: KnownFacts, ref: Exclude
     // taking the same first licenses and all but one starting over.
     const locked = await sql.query<{ license_id: string }>(
       `SELECT license_id FROM licensing_licenses
-       WHERE owner_id = $1 AND model_code = $2 AND status = 'available'
+       WHERE owner_id = $1 AND model_code = $2 AND status = 'available' AND (expires_at IS NULL OR expires_at > $4::timestamptz)
        ORDER BY expires_at NULLS LAST, issued_at, license_id
        LIMIT $3 FOR UPDATE SKIP LOCKED`,
-      [ref.ownerId, ref.modelCode, ref.quantity],
+      [ref.ownerId, ref.modelCode, ref.quantity, ref.now],
     );
     if (locked.length === ref.quantity) {
       facts.loadAvailable(ref, { licenseIds: locked.map((r) => r.license_id), available: ref.quantity });
@@ -63,10 +63,10 @@ export async function loadPick(sql: SqlExecutor, facts: KnownFacts, ref: Exclude
     // versions send this one round again.
     const rows = await sql.query<{ license_id: string; available: string | number }>(
       `SELECT license_id, count(*) OVER () AS available FROM licensing_licenses
-       WHERE owner_id = $1 AND model_code = $2 AND status = 'available'
+       WHERE owner_id = $1 AND model_code = $2 AND status = 'available' AND (expires_at IS NULL OR expires_at > $4::timestamptz)
        ORDER BY expires_at NULLS LAST, issued_at, license_id
        LIMIT $3`,
-      [ref.ownerId, ref.modelCode, ref.quantity],
+      [ref.ownerId, ref.modelCode, ref.quantity, ref.now],
     );
     facts.loadAvailable(ref, { licenseIds: rows.map((r) => r.license_id), available: Number(rows[0]?.available ?? 0) });
   } else {
@@ -96,21 +96,27 @@ export async function updateIndex(sql: SqlExecutor, before: ReadonlyMap<string, 
     }
   }
   // JSON in one parameter: one statement for any number of rows, on PostgreSQL and PGlite alike.
-  if (licenses.length > 0)
-    await sql.query(
-      `INSERT INTO licensing_licenses (license_id, owner_id, model_code, status, expires_at, issued_at)
-       SELECT "licenseId", "ownerId", "modelCode", status, "expiresAt", "issuedAt"
-       FROM jsonb_to_recordset($1::text::jsonb) AS r("licenseId" text, "ownerId" text, "modelCode" text, status text, "expiresAt" timestamptz, "issuedAt" timestamptz)
-       ON CONFLICT (license_id) DO UPDATE SET owner_id = EXCLUDED.owner_id, model_code = EXCLUDED.model_code,
-         status = EXCLUDED.status, expires_at = EXCLUDED.expires_at, issued_at = EXCLUDED.issued_at`,
-      [JSON.stringify(licenses)],
-    );
-  if (devices.length > 0)
-    await sql.query(
-      `INSERT INTO licensing_devices (device_id, owner_id, model, registered_at)
-       SELECT "deviceId", "ownerId", model, "registeredAt"
-       FROM jsonb_to_recordset($1::text::jsonb) AS r("deviceId" text, "ownerId" text, model text, "registeredAt" timestamptz)
-       ON CONFLICT (device_id) DO UPDATE SET owner_id = EXCLUDED.owner_id, model = EXCLUDED.model, registered_at = EXCLUDED.registered_at`,
-      [JSON.stringify(devices)],
-    );
+  // Rows go in License ID order, and before the append locks the streams (see write() in
+  // command-executor.ts): every writer takes its locks in one order, so none deadlock.
+  await Promise.all([
+    licenses.length > 0 &&
+      sql.query(
+        `INSERT INTO licensing_licenses (license_id, owner_id, model_code, status, expires_at, issued_at)
+         SELECT "licenseId", "ownerId", "modelCode", status, "expiresAt", "issuedAt"
+         FROM jsonb_to_recordset($1::text::jsonb) AS r("licenseId" text, "ownerId" text, "modelCode" text, status text, "expiresAt" timestamptz, "issuedAt" timestamptz)
+         ORDER BY "licenseId" COLLATE "C"
+         ON CONFLICT (license_id) DO UPDATE SET owner_id = EXCLUDED.owner_id, model_code = EXCLUDED.model_code,
+           status = EXCLUDED.status, expires_at = EXCLUDED.expires_at, issued_at = EXCLUDED.issued_at`,
+        [JSON.stringify(licenses)],
+      ),
+    devices.length > 0 &&
+      sql.query(
+        `INSERT INTO licensing_devices (device_id, owner_id, model, registered_at)
+         SELECT "deviceId", "ownerId", model, "registeredAt"
+         FROM jsonb_to_recordset($1::text::jsonb) AS r("deviceId" text, "ownerId" text, model text, "registeredAt" timestamptz)
+         ORDER BY "deviceId" COLLATE "C"
+         ON CONFLICT (device_id) DO UPDATE SET owner_id = EXCLUDED.owner_id, model = EXCLUDED.model, registered_at = EXCLUDED.registered_at`,
+        [JSON.stringify(devices)],
+      ),
+  ]);
 }

@@ -25,10 +25,11 @@ export interface Facts {
   /**
    * Up to `quantity` available licenses of one owner and model in pick order
    * (earliest expiry, then oldest, then License ID), and how many are
-   * available in all. Picks come from an index: the licenses' own streams
-   * decide (see pickLicenses).
+   * available in all, leaving out those whose term ran out unused by `now`.
+   * Picks come from an index: the licenses' own streams decide (see
+   * pickLicenses).
    */
-  available(ownerId: string, modelCode: string, quantity: number): AvailableLicenses;
+  available(ownerId: string, modelCode: string, quantity: number, now: string): AvailableLicenses;
   /** Ids of an owner's devices, oldest first. */
   devicesOf(ownerId: string): string[];
 }
@@ -40,7 +41,7 @@ export interface AvailableLicenses {
 
 export type DataRef =
   | { kind: 'stream'; streamId: string }
-  | { kind: 'available'; ownerId: string; modelCode: string; quantity: number }
+  | { kind: 'available'; ownerId: string; modelCode: string; quantity: number; now: string }
   | { kind: 'devices'; ownerId: string };
 
 /** Thrown by Facts while loading lazily; never a refusal. */

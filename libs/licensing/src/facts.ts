@@ -1,6 +1,6 @@
 import { type AvailableLicenses, type DataRef, type Emitted, type Facts, NeedsData } from './decision';
 import type { LedgerEvent } from './events';
-import { licenseOrder } from './index-rows';
+import { licenseIndexRow, licenseOrder } from './index-rows';
 import {
   type AnyState, type DeviceState, type LicenseState, type StateOf, type StreamKind, evolve, initialState, streamId, streamKind,
 } from './streams';
@@ -44,7 +44,7 @@ export class KnownFacts implements Facts {
   }
 
   loadAvailable(ref: Extract<DataRef, { kind: 'available' }>, result: AvailableLicenses): void {
-    this.picks.set(pickKey(ref.ownerId, ref.modelCode, ref.quantity), result);
+    this.picks.set(pickKey(ref.ownerId, ref.modelCode, ref.quantity, ref.now), result);
   }
 
   loadDevices(ownerId: string, deviceIds: string[]): void {
@@ -92,12 +92,12 @@ export class KnownFacts implements Facts {
     throw new NeedsData([...new Set(missing)].map((id) => ({ kind: 'stream', streamId: id })));
   }
 
-  available(ownerId: string, modelCode: string, quantity: number): AvailableLicenses {
-    const known = this.picks.get(pickKey(ownerId, modelCode, quantity));
+  available(ownerId: string, modelCode: string, quantity: number, now: string): AvailableLicenses {
+    const known = this.picks.get(pickKey(ownerId, modelCode, quantity, now));
     if (known) return known;
-    if (!this.complete) throw new NeedsData([{ kind: 'available', ownerId, modelCode, quantity }]);
+    if (!this.complete) throw new NeedsData([{ kind: 'available', ownerId, modelCode, quantity, now }]);
     const candidates = this.statesOf<LicenseState>('license')
-      .filter((s) => s.exists && s.ownerId === ownerId && s.model.code === modelCode && s.status === 'available')
+      .filter((s) => s.exists && s.ownerId === ownerId && s.model.code === modelCode && s.status === 'available' && !expiredBy(s, now))
       .sort(licenseOrder);
     return { licenseIds: candidates.slice(0, quantity).map((s) => s.licenseId), available: candidates.length };
   }
@@ -124,6 +124,12 @@ export class KnownFacts implements Facts {
   }
 }
 
-function pickKey(ownerId: string, modelCode: string, quantity: number): string {
-  return JSON.stringify([ownerId, modelCode, quantity]);
+function pickKey(ownerId: string, modelCode: string, quantity: number, now: string): string {
+  return JSON.stringify([ownerId, modelCode, quantity, now]);
+}
+
+/** The index's own notion of expiry (licenseIndexRow), so that memory and SQL pick alike. */
+function expiredBy(license: LicenseState, now: string): boolean {
+  const { expiresAt } = licenseIndexRow(license);
+  return expiresAt !== null && Date.parse(expiresAt) <= Date.parse(now);
 }

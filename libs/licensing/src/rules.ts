@@ -56,8 +56,8 @@ export function requireAvailable(license: LicenseState, pointer?: string): void 
  * from their streams. A license the index offered but its stream shows taken
  * means another command won a race: StalePick makes the handler start over.
  */
-export function pickLicenses(facts: Facts, ownerId: string, modelCode: string, quantity: number, pointer: string, exclude: ReadonlySet<string> = new Set()): LicenseState[] {
-  const pick = facts.available(ownerId, modelCode, quantity + exclude.size);
+export function pickLicenses(facts: Facts, ownerId: string, modelCode: string, quantity: number, now: string, pointer: string, exclude: ReadonlySet<string> = new Set()): LicenseState[] {
+  const pick = facts.available(ownerId, modelCode, quantity + exclude.size, now);
   const ids = pick.licenseIds.filter((id) => !exclude.has(id)).slice(0, quantity);
   const available = pick.available - exclude.size;
   if (ids.length < quantity)
@@ -77,7 +77,7 @@ export type HandOffLine = { modelCode: string; quantity: number } | { licenseId:
  * available), or by model and quantity (picked). Lines of the same model add
  * up; a License ID named twice is refused.
  */
-export function licensesForLines(facts: Facts, ownerId: string, lines: readonly HandOffLine[]): LicenseState[] {
+export function licensesForLines(facts: Facts, ownerId: string, lines: readonly HandOffLine[], now: string): LicenseState[] {
   if (lines.length === 0) refuse('INVALID_COMMAND', 'at least one line is required', {}, '/lines');
   const named = new Set<string>();
   const chosen: LicenseState[] = [];
@@ -102,7 +102,7 @@ export function licensesForLines(facts: Facts, ownerId: string, lines: readonly 
   for (const [modelCode, { quantity, index }] of perModel) {
     // Only the named licenses of this very model are among its available ones (and must not be picked again).
     const namedOfModel = new Set(namedLicenses.filter((l) => l.model.code === modelCode).map((l) => l.licenseId));
-    chosen.push(...pickLicenses(facts, ownerId, modelCode, quantity, `/lines/${index}/quantity`, namedOfModel));
+    chosen.push(...pickLicenses(facts, ownerId, modelCode, quantity, now, `/lines/${index}/quantity`, namedOfModel));
   }
   return chosen;
 }

@@ -29,7 +29,7 @@ export const allocateSeat: Decider<AllocateSeat, HandOffResult> = {
     facts.require(streamId.account(c.fromAccountId), streamId.account(c.toAccountId));
     existingAccount(facts, c.fromAccountId);
     requireEndUser(existingAccount(facts, c.toAccountId, '/toAccountId'), c.fromAccountId, '/toAccountId');
-    const licenses = pickLicenses(facts, c.fromAccountId, c.modelCode, c.quantity, '/quantity');
+    const licenses = pickLicenses(facts, c.fromAccountId, c.modelCode, c.quantity, c.now, '/quantity');
     const { events, successors } = handOffAll(licenses, c.toAccountId, 'allocation', c.successorSeed, c.now);
     return {
       events,

@@ -89,5 +89,5 @@ function chooseLicenses(c: BindDevice, facts: Facts): LicenseState[] {
   const { fromAccountId, modelCode, quantity } = c.source;
   requirePositive(quantity, '/quantity');
   existingAccount(facts, fromAccountId, '/fromAccountId');
-  return pickLicenses(facts, fromAccountId, modelCode, quantity, '/quantity');
+  return pickLicenses(facts, fromAccountId, modelCode, quantity, c.now, '/quantity');
 }

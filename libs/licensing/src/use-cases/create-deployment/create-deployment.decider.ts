@@ -37,7 +37,7 @@ export const createDeployment: Decider<CreateDeployment, CreateDeploymentResult>
     const sells = c.ownerId !== c.creatorId;
     if (sells && !isEndUserOf(owner, c.creatorId))
       refuse('NOT_AN_END_USER', `a deployment can be owned by its creator or one of the creator's end users; ${c.ownerId} is neither`, { ownerId: c.ownerId, creatorId: c.creatorId }, '/ownerId');
-    const licenses = licensesForLines(facts, c.creatorId, c.lines);
+    const licenses = licensesForLines(facts, c.creatorId, c.lines, c.now);
     for (const license of licenses)
       if (license.model.bindsTo !== 'deployment')
         refuse('LICENSE_NOT_DEPLOYABLE', `license ${license.licenseId} (${license.model.code}) binds to ${license.model.bindsTo}, not to a deployment`, { licenseId: license.licenseId, modelCode: license.model.code }, '/lines');

@@ -19,7 +19,7 @@ export const sellToEnduser: Decider<SellToEnduser, HandOffResult> = {
     facts.require(streamId.account(c.sellerId), streamId.account(c.buyerId));
     existingAccount(facts, c.sellerId);
     requireEndUser(existingAccount(facts, c.buyerId, '/buyerId'), c.sellerId, '/buyerId');
-    const licenses = licensesForLines(facts, c.sellerId, c.lines);
+    const licenses = licensesForLines(facts, c.sellerId, c.lines, c.now);
     const { events, successors } = handOffAll(licenses, c.buyerId, 'sale', c.successorSeed, c.now);
     return { events, result: { fromAccountId: c.sellerId, toAccountId: c.buyerId, licenseIds: successors.map((s) => s.licenseId), supersededIds: licenses.map((l) => l.licenseId) } };
   },

@@ -48,6 +48,15 @@ describe('SellToEnduser', () => {
     expect(result.licenseIds).toEqual([0, 1, 2, 3].map((i) => deriveId(w.seed, i)));
   });
 
+  it('never picks a license whose term ran out unused, nor counts it as available', () => {
+    const w = world();
+    const [, dead] = owned(w.partnerId, AP, { forcedActivationDate: '2024-05-01T00:00:00.000Z' });
+    const [fresh, alive] = owned(w.partnerId, AP);
+    const events = [...w.events, ...dead, ...alive];
+    expect(given(events).when(sellToEnduser, sell(w, [{ modelCode: AP.code, quantity: 1 }])).decision().result.supersededIds).toEqual([fresh]);
+    given(events).when(sellToEnduser, sell(w, [{ modelCode: AP.code, quantity: 2 }])).thenRefused('INSUFFICIENT_LICENSES', { requested: 2, available: 1 });
+  });
+
   it('sells by License ID, and lines of several models', () => {
     const w = world();
     const [named, a] = owned(w.partnerId, AP);

@@ -21,7 +21,7 @@ export const transferFromLinkedAccount: Decider<TransferFromLinkedAccount, HandO
     existingAccount(facts, c.fromAccountId, '/fromAccountId');
     if (!receiver.linked.includes(c.fromAccountId))
       refuse('ACCOUNTS_NOT_LINKED', `accounts ${c.accountId} and ${c.fromAccountId} are not linked`, { accountId: c.accountId, fromAccountId: c.fromAccountId }, '/fromAccountId');
-    const licenses = licensesForLines(facts, c.fromAccountId, c.lines);
+    const licenses = licensesForLines(facts, c.fromAccountId, c.lines, c.now);
     const { events, successors } = handOffAll(licenses, c.accountId, 'transfer', c.successorSeed, c.now);
     return { events, result: { fromAccountId: c.fromAccountId, toAccountId: c.accountId, licenseIds: successors.map((s) => s.licenseId), supersededIds: licenses.map((l) => l.licenseId) } };
   },
