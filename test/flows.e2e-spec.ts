@@ -425,7 +425,7 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
     const at = 7;
     const typo = keyB!.slice(0, at) + KEY_ALPHABET[(KEY_ALPHABET.indexOf(keyB![at]!) + 1) % KEY_ALPHABET.length] + keyB!.slice(at + 1);
     const malformed = await refused(`/v1/keys/${typo}/claim`, { accountId: partner }, 400, 'KEY_CODE_MALFORMED');
-    expect(malformed.errors).toEqual([{ pointer: '/keyCode', detail: malformed.detail }]);
+    expect(malformed.errors).toEqual([{ pointer: '/path/keyCode', detail: malformed.detail }]);
     await refused(`/v1/keys/NOT-A-KEY/claim`, { accountId: partner }, 400, 'KEY_CODE_MALFORMED');
     // A well-formed key nobody issued.
     await refused(`/v1/keys/${formatKeyCode('0'.repeat(18) + 'Z')}/claim`, { accountId: partner }, 404, 'KEY_NOT_FOUND');
@@ -720,6 +720,20 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
     await refused(`/v1/accounts/${nobody}/sales`, { buyerId: partner, lines: [{ modelCode: model, quantity: 1 }] }, 404, 'ACCOUNT_NOT_FOUND');
     await refused(`/v1/keys/${await keyFor(partner, model, 1)}/claim`, { accountId: nobody }, 404, 'ACCOUNT_NOT_FOUND');
     await refused('/v1/purchase-orders/PO-NOPE-0/fulfilment', {}, 404, 'PURCHASE_ORDER_NOT_FOUND');
+
+    // Values that would break a stream id, a date or a term further down: refused at the door, with a pointer.
+    const accented = await refused('/v1/devices', { ownerId: partner, serial: 'SÉRIE-1', model: 'X1' }, 400, 'VALIDATION_FAILED');
+    expect(accented.errors).toEqual([{ pointer: '/serial', detail: 'must be printable ASCII' }]);
+    const surrogate = await refused('/v1/accounts', { kind: 'customer', name: 'Bad \ud800 name', parentId: partner }, 400, 'VALIDATION_FAILED');
+    expect(surrogate.errors).toEqual([expect.objectContaining({ pointer: '/name' })]);
+    const century = await refused('/v1/license-models', { code: `M-${sfx()}`, name: 'forever', category: 'pro', bindsTo: 'device', termDays: 40_000 }, 400, 'VALIDATION_FAILED');
+    expect(century.errors).toEqual([expect.objectContaining({ pointer: '/termDays' })]);
+    const farFuture = await refused('/v1/purchase-orders', { poNumber: `PO-${sfx()}`, buyerId: partner, deliveryEmails: ['a@example.com'], lines: [{ modelCode: model, quantity: 1, forcedActivationDate: '9999-12-31T00:00:00Z' }] }, 400, 'VALIDATION_FAILED');
+    expect(farFuture.errors).toEqual([{ pointer: '/lines/0/forcedActivationDate', detail: 'must be in the years 2000 to 2999' }]);
+    await refused('/v1/purchase-orders', { poNumber: `PO-${sfx()}`, buyerId: partner, deliveryEmails: ['a@example.com'], lines: [{ modelCode: model, quantity: 30_001 }] }, 400, 'QUANTITY_TOO_LARGE');
+    // A route without a body refuses one with fields rather than ignoring them.
+    const extra = await refused(`/v1/licenses/${randomUUID()}/msp-portal`, { accountId: partner }, 400, 'VALIDATION_FAILED');
+    expect(extra.errors).toEqual([{ pointer: '/accountId', detail: 'unknown field' }]);
   });
 
   // ================================================================== found while writing these tests (see the report)

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   PO_DELIVERY_EMAILS_REQUIRED: 'invalid',
   PO_LINES_REQUIRED: 'invalid',
   QUANTITY_NOT_POSITIVE: 'invalid',
+  QUANTITY_TOO_LARGE: 'invalid',
   KEY_CODE_MALFORMED: 'invalid',
   CHANNELS_DO_NOT_MATCH_LICENSES: 'invalid',
   LINK_TO_SELF: 'invalid',

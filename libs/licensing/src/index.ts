@@ -8,7 +8,7 @@ export { KEY_ALPHABET, KEY_PAYLOAD_LENGTH, UUID, deriveId, formatKeyCode, keyChe
 export { addDays, isInstant } from './time';
 export { type OpenAccount, openAccount } from './use-cases/open-account/open-account.decider';
 export { type LinkAccounts, linkAccounts } from './use-cases/link-accounts/link-accounts.decider';
-export { type DefineLicenseModel, defineLicenseModel } from './use-cases/define-license-model/define-license-model.decider';
+export { type DefineLicenseModel, MAX_TERM_DAYS, defineLicenseModel } from './use-cases/define-license-model/define-license-model.decider';
 export { MAX_KEY_QUANTITY, type PlacePurchaseOrder, placePurchaseOrder } from './use-cases/place-purchase-order/place-purchase-order.decider';
 export { type FulfilPurchaseOrder, type FulfilPurchaseOrderResult, fulfilPurchaseOrder } from './use-cases/fulfil-purchase-order/fulfil-purchase-order.decider';
 export { type ClaimKey, type ClaimKeyResult, claimKey } from './use-cases/claim-key/claim-key.decider';

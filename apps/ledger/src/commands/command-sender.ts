@@ -19,10 +19,23 @@ export const Envelope = createParamDecorator((_data: unknown, ctx: ExecutionCont
   const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
   const { commandId, actor, correlationId } = readCommandContext(req.headers, requestId);
   const path = req.originalUrl.split('?')[0];
-  const body = req.body === undefined ? '' : canonicalJson(req.body as JsonValue);
+  const body = req.body === undefined ? '' : stableJson(req.body);
   const fingerprint = createHash('sha256').update(`${req.method} ${path}\n${body}`).digest('base64url');
   return { commandId, actor, correlationId, fingerprint };
 });
+
+/**
+ * The body in a stable form, for the fingerprint only. A body canonical JSON
+ * refuses (a lone surrogate) is the body validation's to refuse, with its
+ * pointer: the fingerprint then takes it as it came.
+ */
+function stableJson(body: unknown): string {
+  try {
+    return canonicalJson(body as JsonValue);
+  } catch {
+    return JSON.stringify(body);
+  }
+}
 
 /** The time a command is decided at: it enters the domain as data, so a replay decides the same. */
 export function now(): string {

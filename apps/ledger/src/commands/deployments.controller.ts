@@ -1,4 +1,4 @@
-import { Controller, Post, Res } from '@nestjs/common';
+import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { HttpResponse as Response } from './command-sender';
 import type { z } from 'zod';
@@ -6,12 +6,12 @@ import { type CommandEnvelope, CreateDeploymentCommand, InstallDeploymentCommand
 import type { JsonObject } from '@ledger/event-store';
 import type { LicenseFileContent } from '@ledger/licensing';
 import { ApiCommandHeaders } from '../http/command-context';
-import { ZodBody } from '../http/zod-body';
+import { ZodBody, parseBody } from '../http/zod-body';
 import { LicenseSigner } from '../signing/license-signer';
 import { CommandSender, Envelope, newId, now } from './command-sender';
 import { IdParam } from './id-param';
 import { ApiCommandResponses } from './responses';
-import { CreateDeploymentBody, RenewMaintenanceBody } from './schemas';
+import { CreateDeploymentBody, NoBody, RenewMaintenanceBody } from './schemas';
 
 @ApiTags('deployments')
 @Controller('v1/deployments')
@@ -31,7 +31,8 @@ export class DeploymentsController {
   @Post(':id/installation')
   @ApiCommandHeaders()
   @ApiCommandResponses('InstallDeployment: the license file, signed with Ed25519 (public key at GET /v1/signing-key)')
-  async install(@IdParam() id: string, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  async install(@IdParam() id: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+    parseBody(NoBody, raw ?? {});
     return this.signed(await this.commands.send(new InstallDeploymentCommand({ now: now(), deploymentId: id }, envelope), res));
   }
 
@@ -45,7 +46,8 @@ export class DeploymentsController {
   @Post(':id/uninstallation')
   @ApiCommandHeaders()
   @ApiCommandResponses('UninstallPermanent: for good; its licenses can never be installed again')
-  uninstall(@IdParam() id: string, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  uninstall(@IdParam() id: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+    parseBody(NoBody, raw ?? {});
     return this.commands.send(new UninstallPermanentCommand({ now: now(), deploymentId: id }, envelope), res);
   }
 

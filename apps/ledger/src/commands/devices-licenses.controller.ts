@@ -1,14 +1,14 @@
-import { Controller, Post, Res } from '@nestjs/common';
+import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { HttpResponse as Response } from './command-sender';
 import type { z } from 'zod';
 import { ExtendMspPortalCommand, BindDeviceCommand, type CommandEnvelope, MoveLicenseCommand, RegisterDeviceCommand, RevokeLicenseCommand } from '@ledger/application';
 import { ApiCommandHeaders } from '../http/command-context';
-import { ZodBody } from '../http/zod-body';
+import { ZodBody, parseBody } from '../http/zod-body';
 import { CommandSender, Envelope, newId, now } from './command-sender';
 import { IdParam } from './id-param';
 import { ApiCommandResponses } from './responses';
-import { BindDeviceBody, MoveLicenseBody, RegisterDeviceBody, RevokeLicenseBody } from './schemas';
+import { BindDeviceBody, MoveLicenseBody, NoBody, RegisterDeviceBody, RevokeLicenseBody } from './schemas';
 
 @ApiTags('devices and licenses')
 @Controller('v1')
@@ -47,7 +47,8 @@ export class DevicesLicensesController {
   @Post('licenses/:id/msp-portal')
   @ApiCommandHeaders()
   @ApiCommandResponses('ExtendMspPortal: an msp-portal license extends its owner\'s portal by its term, stacking')
-  applyToPortal(@IdParam() id: string, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  applyToPortal(@IdParam() id: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+    parseBody(NoBody, raw ?? {});
     return this.commands.send(new ExtendMspPortalCommand({ now: now(), licenseId: id }, envelope), res);
   }
 }

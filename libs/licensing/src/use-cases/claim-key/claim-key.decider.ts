@@ -33,7 +33,7 @@ export const claimKey: Decider<ClaimKey, ClaimKeyResult> = {
   name: 'ClaimKey',
   decide(c, facts) {
     const keyCode = parseKeyCode(c.keyCode);
-    if (keyCode === null) refuse('KEY_CODE_MALFORMED', `${JSON.stringify(c.keyCode)} is not a key code (20 symbols with a check symbol); check for a typing mistake`, {}, '/keyCode');
+    if (keyCode === null) refuse('KEY_CODE_MALFORMED', `${JSON.stringify(c.keyCode)} is not a key code (20 symbols with a check symbol); check for a typing mistake`, {}, '/path/keyCode');
     facts.require(streamId.key(keyCode), streamId.account(c.accountId));
     const key = facts.key(keyCode);
     if (!key.exists) refuse('KEY_NOT_FOUND', `key ${keyCode} does not exist`, { keyCode });

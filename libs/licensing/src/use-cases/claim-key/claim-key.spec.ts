@@ -75,7 +75,7 @@ describe('ClaimKey', () => {
     for (const typed of [typo, 'not a key', w.keyCode.slice(0, -1), `${w.keyCode}X`]) {
       const refusal = given(w.events).when(claimKey, claim(w, { keyCode: typed })).thenRefused('KEY_CODE_MALFORMED');
       expect(refusal.kind).toBe('invalid');
-      expect(refusal.pointer).toBe('/keyCode');
+      expect(refusal.pointer).toBe('/path/keyCode');
     }
   });
 

@@ -3,6 +3,9 @@ import { refuse } from '../../errors';
 import type { ModelTerms } from '../../events';
 import { streamId } from '../../streams';
 
+/** A century: longer terms are perpetual licenses in disguise, and dates past year 9999 do not exist in ISO-8601. */
+export const MAX_TERM_DAYS = 36_500;
+
 export interface DefineLicenseModel extends ModelTerms {
   now: string;
   name: string;
@@ -13,8 +16,8 @@ export const defineLicenseModel: Decider<DefineLicenseModel, { code: string }> =
   name: 'DefineLicenseModel',
   decide(c, facts) {
     const { now, ...definition } = c;
-    if (definition.termDays !== null && (!Number.isSafeInteger(definition.termDays) || definition.termDays < 1))
-      refuse('INVALID_COMMAND', 'termDays must be a positive whole number, or null for perpetual', {}, '/termDays');
+    if (definition.termDays !== null && (!Number.isSafeInteger(definition.termDays) || definition.termDays < 1 || definition.termDays > MAX_TERM_DAYS))
+      refuse('INVALID_COMMAND', `termDays must be a whole number from 1 to ${MAX_TERM_DAYS}, or null for perpetual`, {}, '/termDays');
     if (definition.bindsTo === 'msp-portal' && definition.termDays === null)
       refuse('INVALID_COMMAND', 'an msp-portal license extends the portal by its term: termDays is required', {}, '/termDays');
     if (!Number.isSafeInteger(definition.seats) || definition.seats < 1) refuse('INVALID_COMMAND', 'seats must be a positive whole number', {}, '/seats');

@@ -1,6 +1,6 @@
 import { given } from '../../testing';
 import { modelDefined, terms } from '../../test-builders';
-import { type DefineLicenseModel, defineLicenseModel } from './define-license-model.decider';
+import { type DefineLicenseModel, MAX_TERM_DAYS, defineLicenseModel } from './define-license-model.decider';
 
 const NOW = '2025-06-01T12:00:00.000Z';
 
@@ -35,6 +35,9 @@ describe('DefineLicenseModel', () => {
   it('refuses a term that is not a positive whole number, no seats, and a perpetual msp-portal model (INVALID_COMMAND)', () => {
     expect(given([]).when(defineLicenseModel, define({ termDays: 0 })).thenRefused('INVALID_COMMAND').pointer).toBe('/termDays');
     expect(given([]).when(defineLicenseModel, define({ termDays: 1.5 })).thenRefused('INVALID_COMMAND').kind).toBe('invalid');
+    // Longer than a century would run past the dates ISO-8601 and PostgreSQL hold.
+    expect(given([]).when(defineLicenseModel, define({ termDays: MAX_TERM_DAYS + 1 })).thenRefused('INVALID_COMMAND').pointer).toBe('/termDays');
+    given([]).when(defineLicenseModel, define({ termDays: MAX_TERM_DAYS })).then(modelDefined({ ...AP, termDays: MAX_TERM_DAYS }, 'Access point, 1 year', NOW));
     expect(given([]).when(defineLicenseModel, define({ seats: 0 })).thenRefused('INVALID_COMMAND').pointer).toBe('/seats');
     expect(given([]).when(defineLicenseModel, define({ bindsTo: 'msp-portal', termDays: null })).thenRefused('INVALID_COMMAND').pointer).toBe('/termDays');
   });

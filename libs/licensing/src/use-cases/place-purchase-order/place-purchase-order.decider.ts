@@ -4,8 +4,12 @@ import type { PurchaseOrderLine } from '../../events';
 import { existingAccount, requirePositive } from '../../rules';
 import { streamId } from '../../streams';
 
-/** One key unzips into at most this many licenses (all written in one append). */
-export const MAX_KEY_QUANTITY = 50_000;
+/**
+ * One key unzips into at most this many licenses. A claim is one append of at
+ * most 100,000 events and writes up to three per license (issued, and bound or
+ * applied to a portal, on two streams), plus the claim itself.
+ */
+export const MAX_KEY_QUANTITY = 30_000;
 
 export interface PlacePurchaseOrder {
   now: string;
@@ -23,7 +27,7 @@ export const placePurchaseOrder: Decider<PlacePurchaseOrder, { poNumber: string 
     c.lines.forEach((line, i) => {
       requirePositive(line.quantity, `/lines/${i}/quantity`);
       if (line.quantity > MAX_KEY_QUANTITY)
-        refuse('QUANTITY_NOT_POSITIVE', `a line orders at most ${MAX_KEY_QUANTITY} licenses, got ${line.quantity}`, { quantity: line.quantity, max: MAX_KEY_QUANTITY }, `/lines/${i}/quantity`);
+        refuse('QUANTITY_TOO_LARGE', `a line orders at most ${MAX_KEY_QUANTITY} licenses, got ${line.quantity}`, { quantity: line.quantity, max: MAX_KEY_QUANTITY }, `/lines/${i}/quantity`);
     });
     facts.require(streamId.purchaseOrder(c.poNumber), streamId.account(c.buyerId), ...c.lines.map((l) => streamId.model(l.modelCode)));
     if (facts.purchaseOrder(c.poNumber).exists) refuse('PO_NUMBER_TAKEN', `purchase order ${c.poNumber} already exists`, { poNumber: c.poNumber }, '/poNumber');

@@ -83,7 +83,7 @@ describe('PlacePurchaseOrder', () => {
     expect(second.pointer).toBe('/lines/1/quantity');
     const tooMany = given(w.events)
       .when(placePurchaseOrder, place(w, { lines: [{ modelCode: AP.code, quantity: MAX_KEY_QUANTITY + 1 }] }))
-      .thenRefused('QUANTITY_NOT_POSITIVE', { max: MAX_KEY_QUANTITY });
+      .thenRefused('QUANTITY_TOO_LARGE', { max: MAX_KEY_QUANTITY });
     expect(tooMany.kind).toBe('invalid');
   });
 

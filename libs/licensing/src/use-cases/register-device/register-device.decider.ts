@@ -19,6 +19,8 @@ export const registerDevice: Decider<RegisterDevice, { deviceId: string; serial:
     if (!Number.isSafeInteger(c.channels) || c.channels < 0) refuse('INVALID_COMMAND', 'channels must be a whole number, 0 or more', {}, '/channels');
     const serial = normalizeSerial(c.serial);
     if (serial === '') refuse('INVALID_COMMAND', 'a serial number is required', {}, '/serial');
+    // Serials name a stream of their own (uniqueness): printable ASCII, as on the devices' labels.
+    if (!/^[\x21-\x7e]{1,100}$/.test(serial)) refuse('INVALID_COMMAND', 'a serial number is 1 to 100 printable ASCII characters', { serial }, '/serial');
     facts.require(streamId.account(c.ownerId), streamId.serial(serial), streamId.device(c.deviceId));
     existingAccount(facts, c.ownerId, '/ownerId');
     const taken = facts.serial(serial);

@@ -55,6 +55,11 @@ describe('RegisterDevice', () => {
       .thenNothing();
   });
 
+  it('refuses a serial that is not printable ASCII: it names a stream of its own', () => {
+    const { customerId, events } = world();
+    given(events).when(registerDevice, register({ ownerId: customerId, serial: 'SÉRIE-1' })).thenRefused('INVALID_COMMAND', { serial: 'SÉRIE-1' });
+  });
+
   it('refuses a device id already in use for another serial', () => {
     const { customerId, events } = world();
     const deviceId = id();
