@@ -37,6 +37,12 @@ export interface MspPortalExtended {
   data: { accountId: string; licenseId: string; termDays: number; validFrom: string; validUntil: string; extendedAt: string };
 }
 
+/** A revoked license stops extending the portal: what it had left is taken off the end. */
+export interface MspPortalShortened {
+  type: 'MspPortalShortened';
+  data: { accountId: string; licenseId: string; validUntil: string | null; shortenedAt: string };
+}
+
 // --- model-<code> ---
 export interface LicenseModelDefined {
   type: 'LicenseModelDefined';
@@ -164,6 +170,20 @@ export interface DeviceLicenseBound {
   };
 }
 
+/** A revoked license no longer covers its device: the category's validity (or the channel) after it. */
+export interface DeviceLicenseRevoked {
+  type: 'DeviceLicenseRevoked';
+  data: {
+    deviceId: string;
+    licenseId: string;
+    category: string;
+    channel: number | null;
+    /** The device's validity for the category after the revocation: a date, 'perpetual', or null when none is left (always null for a channel license: its channel is freed). */
+    validUntil: string | null;
+    revokedAt: string;
+  };
+}
+
 // --- deployment-<id> ---
 export interface DeploymentCreated {
   type: 'DeploymentCreated';
@@ -190,7 +210,7 @@ export interface DeploymentUninstalled {
   data: { deploymentId: string; licenseIds: string[]; uninstalledAt: string };
 }
 
-export type AccountEvent = AccountOpened | AccountLinked | MspPortalExtended;
+export type AccountEvent = AccountOpened | AccountLinked | MspPortalExtended | MspPortalShortened;
 export type LicenseModelEvent = LicenseModelDefined;
 export type PurchaseOrderEvent = PurchaseOrderPlaced | PurchaseOrderFulfilled;
 export type KeyEvent = LicenseKeyIssued | KeyClaimed;
@@ -202,7 +222,7 @@ export type LicenseEvent =
   | LicenseRevoked
   | LicenseUninstalled
   | LicenseAppliedToMspPortal;
-export type DeviceEvent = DeviceRegistered | DeviceLicenseBound;
+export type DeviceEvent = DeviceRegistered | DeviceLicenseBound | DeviceLicenseRevoked;
 export type SerialEvent = DeviceSerialReserved;
 export type DeploymentEvent = DeploymentCreated | DeploymentInstalled | MaintenanceRenewed | DeploymentUninstalled;
 

@@ -116,7 +116,8 @@ export interface DeviceState {
   validUntil: Record<string, string>;
   /** Per channel number: the license covering it and until when (null: perpetual). */
   channelCoverage: Record<string, { licenseId: string; validUntil: string | null }>;
-  licenseIds: string[];
+  /** What each license bound to the device (and not revoked) grants, for revocations. */
+  bindings: Record<string, { category: string; channel: number | null; validFrom: string; validUntil: string | null }>;
 }
 
 export interface SerialState {
@@ -157,7 +158,7 @@ const INITIAL = {
   }),
   device: (): DeviceState => ({
     exists: false, deviceId: '', ownerId: '', serial: '', model: '', channels: 0, registeredAt: '',
-    validUntil: {}, channelCoverage: {}, licenseIds: [],
+    validUntil: {}, channelCoverage: {}, bindings: {},
   }),
   serial: (): SerialState => ({ exists: false, deviceId: '' }),
   deployment: (): DeploymentState => ({
@@ -191,6 +192,7 @@ export function evolveAccount(s: AccountState, e: AccountEvent): AccountState {
     case 'AccountLinked':
       return { ...s, linked: [...s.linked, e.data.linkedAccountId] };
     case 'MspPortalExtended':
+    case 'MspPortalShortened':
       return { ...s, mspPortalValidUntil: e.data.validUntil };
   }
 }
@@ -264,13 +266,22 @@ export function evolveDevice(s: DeviceState, e: DeviceEvent): DeviceState {
     case 'DeviceRegistered':
       return { ...s, exists: true, deviceId: e.data.deviceId, ownerId: e.data.ownerId, serial: e.data.serial, model: e.data.model, channels: e.data.channels, registeredAt: e.data.registeredAt };
     case 'DeviceLicenseBound': {
-      const { channel, category, licenseId, validUntil } = e.data;
-      if (channel !== null) {
-        return { ...s, licenseIds: [...s.licenseIds, licenseId], channelCoverage: { ...s.channelCoverage, [channel]: { licenseId, validUntil } } };
-      }
+      const { channel, category, licenseId, validFrom, validUntil } = e.data;
+      const bindings = { ...s.bindings, [licenseId]: { category, channel, validFrom, validUntil } };
+      if (channel !== null) return { ...s, bindings, channelCoverage: { ...s.channelCoverage, [channel]: { licenseId, validUntil } } };
       // Once a perpetual license covers a category, a term license does not shorten it.
       const until = s.validUntil[category] === PERPETUAL ? PERPETUAL : (validUntil ?? PERPETUAL);
-      return { ...s, licenseIds: [...s.licenseIds, licenseId], validUntil: { ...s.validUntil, [category]: until } };
+      return { ...s, bindings, validUntil: { ...s.validUntil, [category]: until } };
+    }
+    case 'DeviceLicenseRevoked': {
+      const { channel, category, licenseId, validUntil } = e.data;
+      const { [licenseId]: _revoked, ...bindings } = s.bindings;
+      if (channel !== null) {
+        const { [channel]: _freed, ...channelCoverage } = s.channelCoverage;
+        return { ...s, bindings, channelCoverage: s.channelCoverage[channel]?.licenseId === licenseId ? channelCoverage : s.channelCoverage };
+      }
+      const { [category]: _old, ...others } = s.validUntil;
+      return { ...s, bindings, validUntil: validUntil === null ? others : { ...others, [category]: validUntil } };
     }
   }
 }

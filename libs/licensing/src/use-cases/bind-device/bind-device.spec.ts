@@ -293,6 +293,19 @@ describe('BindDevice', () => {
       expect(twice.pointer).toBe('/channels/1');
     });
 
+    it('covers again a channel whose license was revoked', () => {
+      const w = world();
+      const [[revoked, a], issued] = cams(w, 2);
+      const withdrawn: Emitted = [
+        `device-${w.deviceId}`,
+        { type: 'DeviceLicenseRevoked', data: { deviceId: w.deviceId, licenseId: revoked!, category: 'channel', channel: 2, validUntil: null, revokedAt: NOW } },
+      ];
+      const { result } = given([...w.events, ...issued, ...licenseBoundToDevice({ licenseId: revoked!, deviceId: w.deviceId, category: 'channel', channel: 2, validUntil: '2025-12-01T00:00:00.000Z' }), withdrawn])
+        .when(bindDevice, bind(w, { licenseId: a! }, { channels: [2] }))
+        .decision();
+      expect(result.bindings).toEqual([expect.objectContaining({ licenseId: a, channel: 2 })]);
+    });
+
     it('refuses a channel covered by a perpetual license', () => {
       const w = world();
       const [[covering, a], issued] = cams(w, 2);
