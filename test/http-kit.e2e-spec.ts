@@ -257,12 +257,12 @@ describe('HTTP kit', () => {
         .set('X-Correlation-Id', 'flow-9')
         .send(order)
         .expect(201);
-      expect(res.body.context).toEqual({ commandId: 'order-2024.05:17_a', actor: 'user:alice@example.com', correlationId: 'flow-9', idempotencyKeyGiven: true });
+      expect(res.body.context).toEqual({ commandId: 'order-2024.05:17_a', actor: 'user:alice@example.com', correlationId: 'flow-9', idempotencyKeyGiven: true, fingerprint: expect.any(String) });
     });
 
     it('makes up what is missing, and ignores a malformed correlation id', async () => {
       const res = await http().post('/kit/orders').set('X-Correlation-Id', 'not valid!').send(order).expect(201);
-      expect(res.body.context).toEqual({ commandId: expect.stringMatching(/^[0-9a-f-]{36}$/), actor: 'anonymous', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/), idempotencyKeyGiven: false });
+      expect(res.body.context).toEqual({ commandId: expect.stringMatching(/^[0-9a-f-]{36}$/), actor: 'anonymous', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/), idempotencyKeyGiven: false, fingerprint: expect.any(String) });
       expect(res.body.context.correlationId).not.toBe(res.body.context.commandId);
     });
 

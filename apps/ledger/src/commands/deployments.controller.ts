@@ -5,10 +5,10 @@ import type { z } from 'zod';
 import { type CommandEnvelope, CreateDeploymentCommand, InstallDeploymentCommand, RenewMaintenanceCommand, UninstallPermanentCommand } from '@ledger/application';
 import type { JsonObject } from '@ledger/event-store';
 import type { LicenseFileContent } from '@ledger/licensing';
-import { ApiCommandHeaders } from '../http/command-context';
+import { CommandContext } from '../http/command-context';
 import { ZodBody, parseBody } from '../http/zod-body';
 import { LicenseSigner } from '../signing/license-signer';
-import { CommandSender, Envelope, newId, now } from './command-sender';
+import { CommandSender, newId, now } from './command-sender';
 import { IdParam } from './id-param';
 import { ApiCommandResponses } from './responses';
 import { CreateDeploymentBody, NoBody, RenewMaintenanceBody } from './schemas';
@@ -22,31 +22,27 @@ export class DeploymentsController {
   ) {}
 
   @Post()
-  @ApiCommandHeaders()
   @ApiCommandResponses('CreateDeployment: licenses for one server; an owner who is the creator\'s end user buys them')
-  create(@ZodBody(CreateDeploymentBody) body: z.infer<typeof CreateDeploymentBody>, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  create(@ZodBody(CreateDeploymentBody) body: z.infer<typeof CreateDeploymentBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     return this.commands.send(new CreateDeploymentCommand({ now: now(), deploymentId: newId(), ...body, successorSeed: newId() }, envelope), res);
   }
 
   @Post(':id/installation')
-  @ApiCommandHeaders()
   @ApiCommandResponses('InstallDeployment: the license file, signed with Ed25519 (public key at GET /v1/signing-key)')
-  async install(@IdParam() id: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  async install(@IdParam() id: string, @Body() raw: unknown, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     parseBody(NoBody, raw ?? {});
     return this.signed(await this.commands.send(new InstallDeploymentCommand({ now: now(), deploymentId: id }, envelope), res));
   }
 
   @Post(':id/maintenance')
-  @ApiCommandHeaders()
   @ApiCommandResponses('RenewMaintenance: a new license file with the new maintenance date')
-  async renew(@IdParam() id: string, @ZodBody(RenewMaintenanceBody) body: z.infer<typeof RenewMaintenanceBody>, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  async renew(@IdParam() id: string, @ZodBody(RenewMaintenanceBody) body: z.infer<typeof RenewMaintenanceBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     return this.signed(await this.commands.send(new RenewMaintenanceCommand({ now: now(), deploymentId: id, until: body.until }, envelope), res));
   }
 
   @Post(':id/uninstallation')
-  @ApiCommandHeaders()
   @ApiCommandResponses('UninstallPermanent: for good; its licenses can never be installed again')
-  uninstall(@IdParam() id: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  uninstall(@IdParam() id: string, @Body() raw: unknown, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     parseBody(NoBody, raw ?? {});
     return this.commands.send(new UninstallPermanentCommand({ now: now(), deploymentId: id }, envelope), res);
   }

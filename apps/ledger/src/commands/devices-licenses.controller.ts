@@ -3,9 +3,9 @@ import { ApiTags } from '@nestjs/swagger';
 import type { HttpResponse as Response } from './command-sender';
 import type { z } from 'zod';
 import { ExtendMspPortalCommand, BindDeviceCommand, type CommandEnvelope, MoveLicenseCommand, RegisterDeviceCommand, RevokeLicenseCommand } from '@ledger/application';
-import { ApiCommandHeaders } from '../http/command-context';
+import { CommandContext } from '../http/command-context';
 import { ZodBody, parseBody } from '../http/zod-body';
-import { CommandSender, Envelope, newId, now } from './command-sender';
+import { CommandSender, newId, now } from './command-sender';
 import { IdParam } from './id-param';
 import { ApiCommandResponses } from './responses';
 import { BindDeviceBody, MoveLicenseBody, NoBody, RegisterDeviceBody, RevokeLicenseBody } from './schemas';
@@ -16,38 +16,33 @@ export class DevicesLicensesController {
   constructor(private readonly commands: CommandSender) {}
 
   @Post('devices')
-  @ApiCommandHeaders()
   @ApiCommandResponses('RegisterDevice: serial numbers are unique (case and spaces ignored)')
-  register(@ZodBody(RegisterDeviceBody) body: z.infer<typeof RegisterDeviceBody>, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  register(@ZodBody(RegisterDeviceBody) body: z.infer<typeof RegisterDeviceBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     return this.commands.send(new RegisterDeviceCommand({ now: now(), deviceId: newId(), ...body }, envelope), res);
   }
 
   @Post('devices/:id/bindings')
-  @ApiCommandHeaders()
   @ApiCommandResponses('BindDevice: one license by ID, or a quantity of a model from an account; a partner binding its own licenses to its customer\'s device hands them on in the same step')
-  bind(@IdParam() id: string, @ZodBody(BindDeviceBody) body: z.infer<typeof BindDeviceBody>, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  bind(@IdParam() id: string, @ZodBody(BindDeviceBody) body: z.infer<typeof BindDeviceBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     const source = 'licenseId' in body ? { licenseId: body.licenseId } : { fromAccountId: body.fromAccountId, modelCode: body.modelCode, quantity: body.quantity };
     return this.commands.send(new BindDeviceCommand({ now: now(), deviceId: id, source, channels: body.channels ?? [], successorSeed: newId() }, envelope), res);
   }
 
   @Post('licenses/:id/move')
-  @ApiCommandHeaders()
   @ApiCommandResponses('MoveLicense: to another organization of the same partner (superseded, successor issued)')
-  move(@IdParam() id: string, @ZodBody(MoveLicenseBody) body: z.infer<typeof MoveLicenseBody>, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  move(@IdParam() id: string, @ZodBody(MoveLicenseBody) body: z.infer<typeof MoveLicenseBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     return this.commands.send(new MoveLicenseCommand({ now: now(), licenseId: id, toAccountId: body.toAccountId, successorId: newId() }, envelope), res);
   }
 
   @Post('licenses/:id/revocation')
-  @ApiCommandHeaders()
   @ApiCommandResponses('RevokeLicense: withdrawn wherever it is; revoking again records nothing')
-  revoke(@IdParam() id: string, @ZodBody(RevokeLicenseBody) body: z.infer<typeof RevokeLicenseBody>, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  revoke(@IdParam() id: string, @ZodBody(RevokeLicenseBody) body: z.infer<typeof RevokeLicenseBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     return this.commands.send(new RevokeLicenseCommand({ now: now(), licenseId: id, reason: body.reason }, envelope), res);
   }
 
   @Post('licenses/:id/msp-portal')
-  @ApiCommandHeaders()
   @ApiCommandResponses('ExtendMspPortal: an msp-portal license extends its owner\'s portal by its term, stacking')
-  applyToPortal(@IdParam() id: string, @Body() raw: unknown, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
+  applyToPortal(@IdParam() id: string, @Body() raw: unknown, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     parseBody(NoBody, raw ?? {});
     return this.commands.send(new ExtendMspPortalCommand({ now: now(), licenseId: id }, envelope), res);
   }

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
+import { canonicalJson, type JsonValue } from '@ledger/event-store';
 import { type FieldProblem, RequestValidationError } from './request-errors';
 
 /** Who asks for a command, and under which ids it is recorded (event metadata). */
@@ -12,6 +13,11 @@ export interface CommandContext {
   correlationId: string;
   /** False when the id was made up here: such a command cannot be retried safely. */
   idempotencyKeyGiven: boolean;
+  /**
+   * What was asked (method, path, body), digested: an idempotency key reused
+   * for another request is refused instead of answering the other request.
+   */
+  fingerprint: string;
 }
 
 /** Ids end up in event metadata, logs and URLs: a narrow charset keeps them safe in all three. */
@@ -20,7 +26,7 @@ const ID = /^[A-Za-z0-9._:-]{1,200}$/;
 const ACTOR = /^[\x20-\x7e]{1,500}$/;
 
 /** Reads the command headers; every malformed one is reported at once (400 INVALID_HEADER). */
-export function readCommandContext(headers: IncomingHttpHeaders, requestId?: string): CommandContext {
+export function readCommandContext(headers: IncomingHttpHeaders, requestId?: string): Omit<CommandContext, 'fingerprint'> {
   const problems: FieldProblem[] = [];
   const key = header(headers, 'idempotency-key');
   if (key !== undefined && !ID.test(key)) {
@@ -48,12 +54,28 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-const CommandContextParam = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
-  const req = ctx.switchToHttp().getRequest<{ headers: IncomingHttpHeaders; id?: unknown }>();
+const CommandContextParam = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandContext => {
+  const req = ctx.switchToHttp().getRequest<{ headers: IncomingHttpHeaders; id?: unknown; method: string; originalUrl: string; body?: unknown }>();
   // req.id is set by pino-http (genReqId in app.module.ts).
   const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
-  return readCommandContext(req.headers, requestId);
+  const path = req.originalUrl.split('?')[0];
+  const body = req.body === undefined ? '' : stableJson(req.body);
+  const fingerprint = createHash('sha256').update(`${req.method} ${path}\n${body}`).digest('base64url');
+  return { ...readCommandContext(req.headers, requestId), fingerprint };
 });
+
+/**
+ * The body in a stable form, for the fingerprint only. A body canonical JSON
+ * refuses (a lone surrogate) is the body validation's to refuse, with its
+ * pointer: the fingerprint then takes it as it came.
+ */
+function stableJson(body: unknown): string {
+  try {
+    return canonicalJson(body as JsonValue);
+  } catch {
+    return JSON.stringify(body);
+  }
+}
 
 /** `@CommandContext() ctx: CommandContext` on a command route: the ids and actor of the command, documented. */
 export function CommandContext(): ParameterDecorator {

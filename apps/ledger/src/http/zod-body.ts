@@ -4,12 +4,9 @@ import { z } from 'zod';
 import { problemDetailsRef } from './problem-details';
 import { type FieldProblem, RequestValidationError, pointerOf } from './request-errors';
 
-/**
- * Body schemas are written with `z.strictObject` (nested objects too), so a
- * misspelt optional field is refused instead of silently dropped. ZodBody checks
- * the outermost object when the app starts; the nested ones are the author's care.
- */
-export const strictObject = z.strictObject;
+// Body schemas are written with `z.strictObject` (nested objects too), so a
+// misspelt optional field is refused instead of silently dropped. ZodBody checks
+// the outermost object when the app starts; the nested ones are the author's care.
 
 /** A client learns enough from the first ones; thousands of bad lines would only bloat the answer. */
 const MAX_PROBLEMS = 50;

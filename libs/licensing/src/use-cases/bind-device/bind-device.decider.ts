@@ -35,9 +35,8 @@ export const bindDevice: Decider<BindDevice, BindDeviceResult> = {
     let device = facts.device(c.deviceId);
     if (!device.exists) refuse('DEVICE_NOT_FOUND', `device ${c.deviceId} does not exist`, { deviceId: c.deviceId });
     const licenses = chooseLicenses(c, facts);
-    // The owner's account only matters for a hand-off: a plain binding reads nothing more.
-    const foreign = licenses.filter((l) => l.ownerId !== device.ownerId);
-    if (foreign.length > 0) facts.require(...new Set([streamId.account(device.ownerId), ...foreign.map((l) => streamId.account(l.ownerId))]));
+    // The device owner's account only matters for a hand-off (is the license's owner its partner?).
+    if (licenses.some((l) => l.ownerId !== device.ownerId)) facts.require(streamId.account(device.ownerId));
 
     const channelLicenses = licenses[0]?.model.bindsTo === 'channel';
     if (channelLicenses ? c.channels.length !== licenses.length : c.channels.length !== 0)
