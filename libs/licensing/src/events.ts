@@ -199,11 +199,12 @@ export interface DeploymentCreated {
 }
 export interface DeploymentInstalled {
   type: 'DeploymentInstalled';
-  data: { deploymentId: string; fileNo: number; maintenanceUntil: string | null; installedAt: string };
+  /** licenseIds: what the license file lists (a file is a fact: asking again gives the same one). */
+  data: { deploymentId: string; fileNo: number; licenseIds: string[]; maintenanceUntil: string | null; installedAt: string };
 }
 export interface MaintenanceRenewed {
   type: 'MaintenanceRenewed';
-  data: { deploymentId: string; fileNo: number; maintenanceUntil: string; renewedAt: string };
+  data: { deploymentId: string; fileNo: number; licenseIds: string[]; maintenanceUntil: string; renewedAt: string };
 }
 export interface DeploymentUninstalled {
   type: 'DeploymentUninstalled';

@@ -136,8 +136,9 @@ export interface DeploymentState {
   maintenanceUntil: string | null;
   /** Number of the last license file issued (0: none yet). */
   fileNo: number;
-  /** When the current license file was issued. */
+  /** When the current license file was issued, and the licenses it lists. */
   fileIssuedAt: string | null;
+  fileLicenseIds: string[];
 }
 
 export const PERPETUAL = 'perpetual';
@@ -163,7 +164,7 @@ const INITIAL = {
   serial: (): SerialState => ({ exists: false, deviceId: '' }),
   deployment: (): DeploymentState => ({
     exists: false, deploymentId: '', creatorId: '', ownerId: '', serverId: '', licenseIds: [],
-    status: 'created', maintenanceUntil: null, fileNo: 0, fileIssuedAt: null,
+    status: 'created', maintenanceUntil: null, fileNo: 0, fileIssuedAt: null, fileLicenseIds: [],
   }),
 } satisfies Record<StreamKind, () => unknown>;
 
@@ -295,9 +296,9 @@ export function evolveDeployment(s: DeploymentState, e: DeploymentEvent): Deploy
     case 'DeploymentCreated':
       return { ...s, exists: true, deploymentId: e.data.deploymentId, creatorId: e.data.creatorId, ownerId: e.data.ownerId, serverId: e.data.serverId, licenseIds: e.data.licenseIds, maintenanceUntil: e.data.maintenanceUntil };
     case 'DeploymentInstalled':
-      return { ...s, status: 'installed', fileNo: e.data.fileNo, maintenanceUntil: e.data.maintenanceUntil, fileIssuedAt: e.data.installedAt };
+      return { ...s, status: 'installed', fileNo: e.data.fileNo, fileLicenseIds: e.data.licenseIds, maintenanceUntil: e.data.maintenanceUntil, fileIssuedAt: e.data.installedAt };
     case 'MaintenanceRenewed':
-      return { ...s, fileNo: e.data.fileNo, maintenanceUntil: e.data.maintenanceUntil, fileIssuedAt: e.data.renewedAt };
+      return { ...s, fileNo: e.data.fileNo, fileLicenseIds: e.data.licenseIds, maintenanceUntil: e.data.maintenanceUntil, fileIssuedAt: e.data.renewedAt };
     case 'DeploymentUninstalled':
       return { ...s, status: 'uninstalled' };
   }

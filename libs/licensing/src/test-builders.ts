@@ -228,12 +228,12 @@ export function deploymentCreated(o: {
   ];
 }
 
-export function deploymentInstalled(o: { deploymentId: string; fileNo?: number; maintenanceUntil?: string | null; installedAt?: string }): Emitted[] {
-  return [[streamId.deployment(o.deploymentId), { type: 'DeploymentInstalled', data: { deploymentId: o.deploymentId, fileNo: o.fileNo ?? 1, maintenanceUntil: o.maintenanceUntil ?? null, installedAt: o.installedAt ?? EARLIER } }]];
+export function deploymentInstalled(o: { deploymentId: string; fileNo?: number; licenseIds?: string[]; maintenanceUntil?: string | null; installedAt?: string }): Emitted[] {
+  return [[streamId.deployment(o.deploymentId), { type: 'DeploymentInstalled', data: { deploymentId: o.deploymentId, fileNo: o.fileNo ?? 1, licenseIds: o.licenseIds ?? [], maintenanceUntil: o.maintenanceUntil ?? null, installedAt: o.installedAt ?? EARLIER } }]];
 }
 
-export function maintenanceRenewed(o: { deploymentId: string; fileNo: number; maintenanceUntil: string; renewedAt?: string }): Emitted[] {
-  return [[streamId.deployment(o.deploymentId), { type: 'MaintenanceRenewed', data: { renewedAt: EARLIER, ...o } }]];
+export function maintenanceRenewed(o: { deploymentId: string; fileNo: number; licenseIds?: string[]; maintenanceUntil: string; renewedAt?: string }): Emitted[] {
+  return [[streamId.deployment(o.deploymentId), { type: 'MaintenanceRenewed', data: { renewedAt: EARLIER, licenseIds: [], ...o } }]];
 }
 
 export function deploymentUninstalled(o: { deploymentId: string; licenseIds: string[]; uninstalledAt?: string }): Emitted[] {

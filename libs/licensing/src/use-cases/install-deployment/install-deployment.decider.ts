@@ -1,7 +1,7 @@
 import type { Decider, Facts } from '../../decision';
 import { refuse } from '../../errors';
 import { type DeploymentState, evolveDeployment, streamId } from '../../streams';
-import { type LicenseFileContent, licenseFile } from './license-file';
+import { type LicenseFileContent, licenseFile, licensesForNewFile } from './license-file';
 
 export interface InstallDeployment {
   now: string;
@@ -22,7 +22,8 @@ export const installDeployment: Decider<InstallDeployment, LicenseFileContent> =
     if (deployment.status === 'uninstalled')
       refuse('DEPLOYMENT_UNINSTALLED', `deployment ${c.deploymentId} was uninstalled permanently; its licenses can never be installed again`, { deploymentId: c.deploymentId });
     if (deployment.status === 'installed') return { events: [], result: licenseFile(deployment, facts) };
-    const event = { type: 'DeploymentInstalled' as const, data: { deploymentId: c.deploymentId, fileNo: 1, maintenanceUntil: deployment.maintenanceUntil, installedAt: c.now } };
+    const licenseIds = licensesForNewFile(deployment, facts);
+    const event = { type: 'DeploymentInstalled' as const, data: { deploymentId: c.deploymentId, fileNo: 1, licenseIds, maintenanceUntil: deployment.maintenanceUntil, installedAt: c.now } };
     return { events: [[streamId.deployment(c.deploymentId), event]], result: licenseFile(evolveDeployment(deployment, event), facts) };
   },
 };

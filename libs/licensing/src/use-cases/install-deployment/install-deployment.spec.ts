@@ -37,7 +37,7 @@ describe('InstallDeployment', () => {
     const w = world();
     given(w.events)
       .when(installDeployment, { now: NOW, deploymentId: w.deploymentId })
-      .then([[`deployment-${w.deploymentId}`, { type: 'DeploymentInstalled', data: { deploymentId: w.deploymentId, fileNo: 1, maintenanceUntil: MAINTENANCE, installedAt: NOW } }]]);
+      .then([[`deployment-${w.deploymentId}`, { type: 'DeploymentInstalled', data: { deploymentId: w.deploymentId, fileNo: 1, licenseIds: [w.a, w.b], maintenanceUntil: MAINTENANCE, installedAt: NOW } }]]);
     expect(given(w.events).when(installDeployment, { now: NOW, deploymentId: w.deploymentId }).decision().result).toEqual({
       format: 'ledger-license-file/1',
       deploymentId: w.deploymentId,
@@ -61,6 +61,14 @@ describe('InstallDeployment', () => {
     expect(again.decision().result).toEqual(first.result);
   });
 
+  it('hands back the file as issued, even after one of its licenses was revoked (the next file leaves it out)', () => {
+    const w = world();
+    const first = given(w.events).when(installDeployment, { now: NOW, deploymentId: w.deploymentId }).decision();
+    const again = given([...w.events, ...first.events, ...licenseRevoked(w.b)]).when(installDeployment, { now: '2025-06-02T00:00:00.000Z', deploymentId: w.deploymentId });
+    again.thenNothing();
+    expect(again.decision().result).toEqual(first.result);
+  });
+
   it('leaves a revoked license out of the file', () => {
     const w = world();
     const file = given([...w.events, ...licenseRevoked(w.b)]).when(installDeployment, { now: NOW, deploymentId: w.deploymentId }).decision().result;
@@ -71,7 +79,7 @@ describe('InstallDeployment', () => {
     const w = world();
     const uninstalled = [
       ...w.events,
-      ...deploymentInstalled({ deploymentId: w.deploymentId, maintenanceUntil: MAINTENANCE }),
+      ...deploymentInstalled({ deploymentId: w.deploymentId, licenseIds: [w.a, w.b], maintenanceUntil: MAINTENANCE }),
       ...deploymentUninstalled({ deploymentId: w.deploymentId, licenseIds: [w.a, w.b] }),
       ...licenseUninstalled(w.a, w.deploymentId),
       ...licenseUninstalled(w.b, w.deploymentId),

@@ -17,7 +17,7 @@ export interface LicenseFileContent {
 }
 
 export function licenseFile(deployment: DeploymentState, facts: Facts): LicenseFileContent {
-  facts.require(...deployment.licenseIds.map(streamId.license));
+  facts.require(...deployment.fileLicenseIds.map(streamId.license));
   return {
     format: 'ledger-license-file/1',
     deploymentId: deployment.deploymentId,
@@ -26,10 +26,15 @@ export function licenseFile(deployment: DeploymentState, facts: Facts): LicenseF
     fileNo: deployment.fileNo,
     issuedAt: deployment.fileIssuedAt ?? '',
     maintenanceUntil: deployment.maintenanceUntil,
-    licenses: deployment.licenseIds
+    // A license's terms never change, whatever happened to it since the file was issued.
+    licenses: deployment.fileLicenseIds
       .map((id) => facts.license(id))
-      // A license revoked after deployment is left out of every later file.
-      .filter((l) => l.status === 'deployed')
       .map((l) => ({ licenseId: l.licenseId, modelCode: l.model.code, category: l.model.category, seats: l.model.seats, perpetual: l.model.termDays === null })),
   };
+}
+
+/** What a new license file lists: the deployment's licenses still deployed (a revoked one is left out). */
+export function licensesForNewFile(deployment: DeploymentState, facts: Facts): string[] {
+  facts.require(...deployment.licenseIds.map(streamId.license));
+  return deployment.licenseIds.filter((id) => facts.license(id).status === 'deployed');
 }

@@ -3,7 +3,7 @@ import { refuse } from '../../errors';
 import { evolveDeployment, streamId } from '../../streams';
 import { isBefore } from '../../time';
 import { existingDeployment } from '../install-deployment/install-deployment.decider';
-import { type LicenseFileContent, licenseFile } from '../install-deployment/license-file';
+import { type LicenseFileContent, licenseFile, licensesForNewFile } from '../install-deployment/license-file';
 
 export interface RenewMaintenance {
   now: string;
@@ -23,7 +23,8 @@ export const renewMaintenance: Decider<RenewMaintenance, LicenseFileContent> = {
     const current = deployment.maintenanceUntil ?? c.now;
     if (!isBefore(current, c.until) || !isBefore(c.now, c.until))
       refuse('MAINTENANCE_NOT_EXTENDED', `maintenance must end after ${current}, got ${c.until}`, { maintenanceUntil: deployment.maintenanceUntil, until: c.until }, '/until');
-    const event = { type: 'MaintenanceRenewed' as const, data: { deploymentId: c.deploymentId, fileNo: deployment.fileNo + 1, maintenanceUntil: c.until, renewedAt: c.now } };
+    const licenseIds = licensesForNewFile(deployment, facts);
+    const event = { type: 'MaintenanceRenewed' as const, data: { deploymentId: c.deploymentId, fileNo: deployment.fileNo + 1, licenseIds, maintenanceUntil: c.until, renewedAt: c.now } };
     return { events: [[streamId.deployment(c.deploymentId), event]], result: licenseFile(evolveDeployment(deployment, event), facts) };
   },
 };

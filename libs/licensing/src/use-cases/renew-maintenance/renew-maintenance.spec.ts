@@ -25,7 +25,7 @@ function world(o: { installed?: boolean; maintenanceUntil?: string | null } = {}
     ...licenseIssued({ licenseId, ownerId: partnerId, model: SRV }),
     ...deploymentCreated({ deploymentId, creatorId: partnerId, serverId: 'HW-FP-0001', licenseIds: [licenseId], maintenanceUntil }),
     ...licenseDeployed(licenseId, deploymentId),
-    ...(o.installed === false ? [] : deploymentInstalled({ deploymentId, maintenanceUntil, installedAt: '2025-02-01T00:00:00.000Z' })),
+    ...(o.installed === false ? [] : deploymentInstalled({ deploymentId, licenseIds: [licenseId], maintenanceUntil, installedAt: '2025-02-01T00:00:00.000Z' })),
   ];
   return { partnerId, deploymentId, licenseId, events };
 }
@@ -35,7 +35,7 @@ describe('RenewMaintenance', () => {
     const w = world();
     given(w.events)
       .when(renewMaintenance, { now: NOW, deploymentId: w.deploymentId, until: RENEWED })
-      .then([[`deployment-${w.deploymentId}`, { type: 'MaintenanceRenewed', data: { deploymentId: w.deploymentId, fileNo: 2, maintenanceUntil: RENEWED, renewedAt: NOW } }]]);
+      .then([[`deployment-${w.deploymentId}`, { type: 'MaintenanceRenewed', data: { deploymentId: w.deploymentId, fileNo: 2, licenseIds: [w.licenseId], maintenanceUntil: RENEWED, renewedAt: NOW } }]]);
     expect(given(w.events).when(renewMaintenance, { now: NOW, deploymentId: w.deploymentId, until: RENEWED }).decision().result).toEqual({
       format: 'ledger-license-file/1',
       deploymentId: w.deploymentId,
@@ -53,14 +53,14 @@ describe('RenewMaintenance', () => {
     const events = [...w.events, ...maintenanceRenewed({ deploymentId: w.deploymentId, fileNo: 2, maintenanceUntil: RENEWED })];
     given(events)
       .when(renewMaintenance, { now: NOW, deploymentId: w.deploymentId, until: '2028-06-01T00:00:00.000Z' })
-      .then(maintenanceRenewed({ deploymentId: w.deploymentId, fileNo: 3, maintenanceUntil: '2028-06-01T00:00:00.000Z', renewedAt: NOW }));
+      .then(maintenanceRenewed({ deploymentId: w.deploymentId, fileNo: 3, licenseIds: [w.licenseId], maintenanceUntil: '2028-06-01T00:00:00.000Z', renewedAt: NOW }));
   });
 
   it('renews a deployment installed without maintenance to a future date', () => {
     const w = world({ maintenanceUntil: null });
     given(w.events)
       .when(renewMaintenance, { now: NOW, deploymentId: w.deploymentId, until: RENEWED })
-      .then(maintenanceRenewed({ deploymentId: w.deploymentId, fileNo: 2, maintenanceUntil: RENEWED, renewedAt: NOW }));
+      .then(maintenanceRenewed({ deploymentId: w.deploymentId, fileNo: 2, licenseIds: [w.licenseId], maintenanceUntil: RENEWED, renewedAt: NOW }));
   });
 
   it('refuses a date that does not extend maintenance (MAINTENANCE_NOT_EXTENDED)', () => {
