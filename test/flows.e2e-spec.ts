@@ -10,7 +10,7 @@ import type { EventStore, FeedCheckpoint, RecordedEvent } from '@ledger/event-st
 import { FEED_START, canonicalJson } from '@ledger/event-store';
 import { KEY_ALPHABET, addDays, formatKeyCode, parseKeyCode } from '@ledger/licensing';
 import request, { type Response } from 'supertest';
-import { DEFAULT_VENDOR } from '../apps/ledger/src/app.module';
+import { DEFAULT_VENDOR } from '../apps/ledger/src/config/ledger.config';
 import { verifySignedDocument } from '../apps/ledger/src/signing/signed-document';
 import { startTestLedger, type TestLedger } from './app';
 import { BACKENDS } from './backends';

@@ -3,13 +3,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { ApplicationModule } from '@ledger/application';
 import { CommandsModule } from './commands/commands.module';
-import type { LedgerConfig } from './config/ledger.config';
+import { DEFAULT_VENDOR, type LedgerConfig } from './config/ledger.config';
 import { HealthController } from './health/health.controller';
 import { SigningModule } from './signing/signing.module';
 import { EventStoreModule } from './store/event-store.module';
-
-/** The vendor account every ledger has from its first start (see docs/configuration.md). */
-export const DEFAULT_VENDOR = { accountId: '00000000-0000-7000-8000-000000000001', name: 'Vendor' };
 
 @Module({})
 export class AppModule {

@@ -31,6 +31,9 @@ export interface LedgerConfig {
   };
 }
 
+/** The vendor account every ledger has from its first start (LEDGER_VENDOR_ACCOUNT_ID, LEDGER_VENDOR_NAME). */
+export const DEFAULT_VENDOR = { accountId: '00000000-0000-7000-8000-000000000001', name: 'Vendor' } as const;
+
 export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIGURATION';
 
@@ -72,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
   // Beside the embedded store by default, so one folder holds all the state a single node needs.
   const keyFile = absolute(env['LEDGER_SIGNING_KEY_FILE'] || join(dataDir, 'signing-key.pem'));
 
-  const vendorId = env['LEDGER_VENDOR_ACCOUNT_ID'] || '00000000-0000-7000-8000-000000000001';
+  const vendorId = env['LEDGER_VENDOR_ACCOUNT_ID'] || DEFAULT_VENDOR.accountId;
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vendorId))
     problems.push(`LEDGER_VENDOR_ACCOUNT_ID must be a UUID, got ${JSON.stringify(vendorId)}`);
 
@@ -89,7 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
     },
     http: { bodyLimit: integer('HTTP_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1_024, 104_857_600) },
     signing: { keyFile },
-    vendor: { accountId: vendorId.toLowerCase(), name: env['LEDGER_VENDOR_NAME'] || 'Vendor' },
+    vendor: { accountId: vendorId.toLowerCase(), name: env['LEDGER_VENDOR_NAME'] || DEFAULT_VENDOR.name },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
