@@ -33,10 +33,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { MAX_KEY_QUANTITY } from '@ledger/licensing';
 import postgres from 'postgres';
 import { floorContender, suffix, type AdminSql } from './contenders';
 import { addCpu, cpuBetween, type CpuUse, sampleCpu } from './cpu';
-import { Interrupted, formatMs, formatRate, formatRatio, listenForInterrupt, markdownTable, median, throwIfInterrupted, writeJson } from './harness';
+import { Interrupted, envNumber, formatMs, formatRate, formatRatio, listenForInterrupt, markdownTable, median, throwIfInterrupted, writeJson } from './harness';
 import { HttpClient, problemCode } from './http-client';
 import { type BindPair, LedgerFixture, MODEL_CODE, VENDOR_ACCOUNT_ID } from './ledger-fixture';
 import { startLedger, type LedgerProcess } from './ledger-process';
@@ -72,12 +73,7 @@ interface Settings {
 }
 
 function readSettings(): Settings {
-  const number = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const raw = process.env[name];
-    const value = raw === undefined || raw === '' ? fallback : Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number from ${min} to ${max}, got ${raw}`);
-    return value;
-  };
+  const number = envNumber;
   const whole = (name: string, fallback: number, min: number, max?: number) => Math.round(number(name, fallback, min, max));
   return {
     databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -89,7 +85,7 @@ function readSettings(): Settings {
     sales: whole('BENCH_SALES', 400, 1),
     saleConcurrency: whole('BENCH_SALE_CONCURRENCY', 8, 2, 64),
     claims: whole('BENCH_CLAIMS', 3, 1, 20),
-    claimQuantity: whole('BENCH_CLAIM_QUANTITY', 10_000, 1, 50_000),
+    claimQuantity: whole('BENCH_CLAIM_QUANTITY', 10_000, 1, MAX_KEY_QUANTITY),
     healthBaseline: process.env.BENCH_HEALTH_BASELINE !== '0',
     ledgerCpuProf: process.env.BENCH_LEDGER_CPU_PROF ? resolve(process.env.BENCH_LEDGER_CPU_PROF) : null,
   };

@@ -203,3 +203,11 @@ export function listenForInterrupt(message: string): AbortSignal {
   });
   return controller.signal;
 }
+
+/** A numeric setting from the environment (BENCH_*), checked: a typo fails the run instead of measuring something else. */
+export function envNumber(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number from ${min} to ${max}, got ${raw}`);
+  return value;
+}

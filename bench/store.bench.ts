@@ -31,7 +31,7 @@ import { openEventStore, type EventStore } from '@ledger/event-store';
 import postgres from 'postgres';
 import { fillTo, measureBulkAppend, measureFeedRead, type BulkAppendResult, type FeedReadResult } from './bulk';
 import { emmettContender, floorContender, oursContender, type AdminSql, type ManagedContender } from './contenders';
-import { Interrupted, listenForInterrupt, runScenario, throwIfInterrupted, writeJson, type RoundSettings, type Scenario, type ScenarioResult } from './harness';
+import { Interrupted, envNumber, listenForInterrupt, runScenario, throwIfInterrupted, writeJson, type RoundSettings, type Scenario, type ScenarioResult } from './harness';
 import { appendTable, bulkTable, evaluateTargets, feedChecks, targetsTable, type Names, type TargetResult } from './report';
 
 const FEED_MINIMUM = 100_000;
@@ -51,12 +51,7 @@ interface Settings {
 }
 
 function readSettings(): Settings {
-  const number = (name: string, fallback: number, min: number) => {
-    const raw = process.env[name];
-    const value = raw === undefined || raw === '' ? fallback : Number(raw);
-    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got ${raw}`);
-    return value;
-  };
+  const number = envNumber;
   return {
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     rounds: Math.round(number('BENCH_ROUNDS', 5, 1)),
