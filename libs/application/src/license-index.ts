@@ -83,7 +83,7 @@ export async function updateIndex(sql: SqlExecutor, before: ReadonlyMap<string, 
   const licenses: ReturnType<typeof licenseIndexRow>[] = [];
   const devices: ReturnType<typeof deviceIndexRow>[] = [];
   // Only rows that change: binding a license changes its row, not its device's.
-  const changed = <T>(row: T, old: T | undefined) => old === undefined || JSON.stringify(row) !== JSON.stringify(old);
+  const changed = <T extends object>(row: T, old: T | undefined) => old === undefined || Object.keys(row).some((key) => row[key as keyof T] !== old[key as keyof T]);
   for (const [id, state] of after) {
     const kind = streamKind(id);
     const old = before.get(id);

@@ -2,7 +2,7 @@ import { type AvailableLicenses, type DataRef, type Emitted, type Facts, NeedsDa
 import type { LedgerEvent } from './events';
 import { licenseIndexRow, licenseOrder } from './index-rows';
 import {
-  type AnyState, type DeviceState, type LicenseState, type StateOf, type StreamKind, evolve, initialState, streamId, streamKind,
+  type AnyState, type DeviceState, type LicenseState, type StateOf, type StreamKind, evolve, fold, initialState, streamId, streamKind,
 } from './streams';
 
 interface Loaded {
@@ -39,8 +39,7 @@ export class KnownFacts implements Facts {
   }
 
   loadStream(id: string, version: number, events: readonly LedgerEvent[]): void {
-    const kind = streamKind(id);
-    this.streams.set(id, { version, state: events.reduce((s, e) => evolve(kind, s, e), initialState(kind) as AnyState) });
+    this.streams.set(id, { version, state: fold(streamKind(id), events) });
   }
 
   loadAvailable(ref: Extract<DataRef, { kind: 'available' }>, result: AvailableLicenses): void {

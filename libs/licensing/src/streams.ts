@@ -7,6 +7,7 @@ import type {
   KeyEvent,
   LedgerEvent,
   LicenseEvent,
+  LicenseIssued,
   LicenseModelEvent,
   ModelTerms,
   PurchaseOrderEvent,
@@ -87,16 +88,9 @@ export interface KeyState {
 
 export type LicenseStatus = 'available' | 'bound' | 'deployed' | 'superseded' | 'revoked' | 'uninstalled';
 
-export interface LicenseState {
+/** What LicenseIssued says of the license, and what happened to it since. */
+export interface LicenseState extends Omit<LicenseIssued['data'], 'reason'> {
   exists: boolean;
-  licenseId: string;
-  ownerId: string;
-  model: ModelTerms;
-  keyCode: string;
-  poNumber: string;
-  forcedActivationDate: string | null;
-  predecessorId: string | null;
-  issuedAt: string;
   status: LicenseStatus;
   /** What the license is bound to while `bound`. */
   binding: { deviceId: string | null; channel: number | null; mspAccountId: string | null; validFrom: string; validUntil: string | null } | null;
@@ -225,20 +219,10 @@ export function evolveKey(s: KeyState, e: KeyEvent): KeyState {
 
 export function evolveLicense(s: LicenseState, e: LicenseEvent): LicenseState {
   switch (e.type) {
-    case 'LicenseIssued':
-      return {
-        ...s,
-        exists: true,
-        licenseId: e.data.licenseId,
-        ownerId: e.data.ownerId,
-        model: e.data.model,
-        keyCode: e.data.keyCode,
-        poNumber: e.data.poNumber,
-        forcedActivationDate: e.data.forcedActivationDate,
-        predecessorId: e.data.predecessorId,
-        issuedAt: e.data.issuedAt,
-        status: 'available',
-      };
+    case 'LicenseIssued': {
+      const { reason: _reason, ...issued } = e.data;
+      return { ...s, ...issued, exists: true, status: 'available' };
+    }
     case 'LicenseBound':
       return {
         ...s,

@@ -292,3 +292,24 @@ export function twoPartners(newId: () => string, models: readonly ModelTerms[]) 
   ];
   return { vendorId, partnerId, customerId, otherPartnerId, othersCustomerId, events };
 }
+
+/**
+ * A partner's deployment, created (not installed): the vendor, the partner,
+ * one license per model given (each model defined once), all deployed.
+ */
+export function partnerDeployment(newId: () => string, models: readonly ModelTerms[], o: { serverId?: string; maintenanceUntil?: string | null } = {}) {
+  const vendorId = newId();
+  const partnerId = newId();
+  const deploymentId = newId();
+  const licenseIds = models.map(() => newId());
+  const distinct = [...new Map(models.map((m) => [m.code, m])).values()];
+  const events: Emitted[] = [
+    ...vendorOpened(vendorId),
+    ...partner(partnerId, vendorId),
+    ...distinct.flatMap((m) => modelDefined(m)),
+    ...models.flatMap((model, i) => licenseIssued({ licenseId: licenseIds[i]!, ownerId: partnerId, model })),
+    ...deploymentCreated({ deploymentId, creatorId: partnerId, licenseIds, ...o }),
+    ...licenseIds.flatMap((id) => licenseDeployed(id, deploymentId)),
+  ];
+  return { partnerId, deploymentId, licenseIds, events };
+}

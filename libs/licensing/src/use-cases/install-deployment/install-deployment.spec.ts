@@ -1,7 +1,6 @@
-import type { Emitted } from '../../decision';
 import { given } from '../../testing';
 import {
-  deploymentCreated, deploymentInstalled, deploymentUninstalled, licenseDeployed, licenseIssued, licenseRevoked, licenseUninstalled, modelDefined, partner, terms, vendorOpened,
+  deploymentInstalled, deploymentUninstalled, licenseRevoked, licenseUninstalled, partnerDeployment, terms,
 } from '../../test-builders';
 import { installDeployment } from './install-deployment.decider';
 
@@ -14,22 +13,8 @@ const SRV_1Y = terms({ code: 'SRV-1YR', category: 'capacity', bindsTo: 'deployme
 
 /** A partner's deployment of two licenses, created (not installed yet). */
 function world() {
-  const vendorId = id();
-  const partnerId = id();
-  const deploymentId = id();
-  const [a, b] = [id(), id()];
-  const events: Emitted[] = [
-    ...vendorOpened(vendorId),
-    ...partner(partnerId, vendorId),
-    ...modelDefined(SRV),
-    ...modelDefined(SRV_1Y),
-    ...licenseIssued({ licenseId: a, ownerId: partnerId, model: SRV }),
-    ...licenseIssued({ licenseId: b, ownerId: partnerId, model: SRV_1Y }),
-    ...deploymentCreated({ deploymentId, creatorId: partnerId, serverId: 'HW-FP-0001', licenseIds: [a, b], maintenanceUntil: MAINTENANCE }),
-    ...licenseDeployed(a, deploymentId),
-    ...licenseDeployed(b, deploymentId),
-  ];
-  return { partnerId, deploymentId, a, b, events };
+  const { partnerId, deploymentId, licenseIds: [a, b], events } = partnerDeployment(id, [SRV, SRV_1Y], { serverId: 'HW-FP-0001', maintenanceUntil: MAINTENANCE });
+  return { partnerId, deploymentId, a: a!, b: b!, events };
 }
 
 describe('InstallDeployment', () => {

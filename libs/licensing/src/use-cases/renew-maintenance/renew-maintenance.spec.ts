@@ -1,8 +1,5 @@
-import type { Emitted } from '../../decision';
 import { given } from '../../testing';
-import {
-  deploymentCreated, deploymentInstalled, deploymentUninstalled, licenseDeployed, licenseIssued, maintenanceRenewed, modelDefined, partner, terms, vendorOpened,
-} from '../../test-builders';
+import { deploymentInstalled, deploymentUninstalled, maintenanceRenewed, partnerDeployment, terms } from '../../test-builders';
 import { renewMaintenance } from './renew-maintenance.decider';
 
 const NOW = '2025-06-01T12:00:00.000Z';
@@ -13,21 +10,10 @@ const id = () => crypto.randomUUID();
 const SRV = terms({ code: 'SRV-PERP', category: 'capacity', bindsTo: 'deployment', termDays: null, seats: 50 });
 
 function world(o: { installed?: boolean; maintenanceUntil?: string | null } = {}) {
-  const vendorId = id();
-  const partnerId = id();
-  const deploymentId = id();
-  const licenseId = id();
   const maintenanceUntil = o.maintenanceUntil === undefined ? MAINTENANCE : o.maintenanceUntil;
-  const events: Emitted[] = [
-    ...vendorOpened(vendorId),
-    ...partner(partnerId, vendorId),
-    ...modelDefined(SRV),
-    ...licenseIssued({ licenseId, ownerId: partnerId, model: SRV }),
-    ...deploymentCreated({ deploymentId, creatorId: partnerId, serverId: 'HW-FP-0001', licenseIds: [licenseId], maintenanceUntil }),
-    ...licenseDeployed(licenseId, deploymentId),
-    ...(o.installed === false ? [] : deploymentInstalled({ deploymentId, licenseIds: [licenseId], maintenanceUntil, installedAt: '2025-02-01T00:00:00.000Z' })),
-  ];
-  return { partnerId, deploymentId, licenseId, events };
+  const { partnerId, deploymentId, licenseIds: [licenseId], events } = partnerDeployment(id, [SRV], { serverId: 'HW-FP-0001', maintenanceUntil });
+  const installed = o.installed === false ? [] : deploymentInstalled({ deploymentId, licenseIds: [licenseId!], maintenanceUntil, installedAt: '2025-02-01T00:00:00.000Z' });
+  return { partnerId, deploymentId, licenseId: licenseId!, events: [...events, ...installed] };
 }
 
 describe('RenewMaintenance', () => {

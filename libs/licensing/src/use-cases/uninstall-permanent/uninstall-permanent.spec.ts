@@ -1,8 +1,5 @@
-import type { Emitted } from '../../decision';
 import { given } from '../../testing';
-import {
-  customer, deploymentCreated, deploymentInstalled, licenseDeployed, licenseIssued, licenseRevoked, modelDefined, partner, terms, vendorOpened,
-} from '../../test-builders';
+import { customer, deploymentInstalled, licenseRevoked, partnerDeployment, terms } from '../../test-builders';
 import { installDeployment } from '../install-deployment/install-deployment.decider';
 import { sellToEnduser } from '../sell-to-enduser/sell-to-enduser.decider';
 import { uninstallPermanent } from './uninstall-permanent.decider';
@@ -13,22 +10,8 @@ const id = () => crypto.randomUUID();
 const SRV = terms({ code: 'SRV-PERP', category: 'capacity', bindsTo: 'deployment', termDays: null, seats: 50 });
 
 function world() {
-  const vendorId = id();
-  const partnerId = id();
-  const deploymentId = id();
-  const [a, b] = [id(), id()];
-  const events: Emitted[] = [
-    ...vendorOpened(vendorId),
-    ...partner(partnerId, vendorId),
-    ...modelDefined(SRV),
-    ...licenseIssued({ licenseId: a, ownerId: partnerId, model: SRV }),
-    ...licenseIssued({ licenseId: b, ownerId: partnerId, model: SRV }),
-    ...deploymentCreated({ deploymentId, creatorId: partnerId, licenseIds: [a, b] }),
-    ...licenseDeployed(a, deploymentId),
-    ...licenseDeployed(b, deploymentId),
-    ...deploymentInstalled({ deploymentId }),
-  ];
-  return { partnerId, deploymentId, a, b, events };
+  const { partnerId, deploymentId, licenseIds: [a, b], events } = partnerDeployment(id, [SRV, SRV]);
+  return { partnerId, deploymentId, a: a!, b: b!, events: [...events, ...deploymentInstalled({ deploymentId })] };
 }
 
 describe('UninstallPermanent', () => {
