@@ -26,6 +26,7 @@ module.exports = {
     '^@ledger/event-store$': '<rootDir>/libs/event-store/src/index.ts',
     '^@ledger/licensing$': '<rootDir>/libs/licensing/src/index.ts',
     '^@ledger/application$': '<rootDir>/libs/application/src/index.ts',
+    '^@ledger/read-models$': '<rootDir>/libs/read-models/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(withPostgres ? [] : ['/postgres\\.[^/]*spec\\.ts$'])],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
