@@ -35,6 +35,8 @@ export async function startTestLedger(backend: TestBackend): Promise<TestLedger>
     store: store.config,
     http: { bodyLimit: 1_048_576 },
     signing: { keyFile: join(keyDir, 'signing-key.pem') },
+    // Short poll: a lost notification must not stall a test for long.
+    readModels: { projectors: true, batchSize: 500, pollMs: 100, readWaitTimeoutMs: 10_000 },
   };
   let app: INestApplication | undefined;
   const close = async () => {

@@ -5,6 +5,7 @@ import { ApplicationModule } from '@ledger/application';
 import { CommandsModule } from './commands/commands.module';
 import { DEFAULT_VENDOR, type LedgerConfig } from './config/ledger.config';
 import { HealthController } from './health/health.controller';
+import { ReadModelsModule } from './read-models/read-models.module';
 import { SigningModule } from './signing/signing.module';
 import { EventStoreModule } from './store/event-store.module';
 
@@ -37,6 +38,7 @@ export class AppModule {
         SigningModule.register(config.signing),
         ApplicationModule.forRoot({ vendor: config.vendor ?? DEFAULT_VENDOR }),
         CommandsModule,
+        ReadModelsModule.register(config.readModels),
       ],
       controllers: [HealthController],
     };

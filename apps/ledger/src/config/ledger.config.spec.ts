@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       store: { dataDir: '/srv/ledger/data', schema: 'public', poolSize: 10 },
       http: { bodyLimit: 1_048_576 },
       signing: { keyFile: '/srv/ledger/data/signing-key.pem' },
+      readModels: { projectors: true, batchSize: 1_000, pollMs: 1_000, readWaitTimeoutMs: 5_000 },
       vendor: { accountId: '00000000-0000-7000-8000-000000000001', name: 'Vendor' },
     });
   });
@@ -18,6 +19,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ LEDGER_DATA_DIR: 'state' }, '/srv/ledger').signing.keyFile).toBe('/srv/ledger/state/signing-key.pem');
     expect(loadConfig({ LEDGER_SIGNING_KEY_FILE: 'keys/ledger.pem' }, '/srv/ledger').signing.keyFile).toBe('/srv/ledger/keys/ledger.pem');
     expect(loadConfig({ LEDGER_SIGNING_KEY_FILE: '/etc/ledger/key.pem' }, '/srv/ledger').signing.keyFile).toBe('/etc/ledger/key.pem');
+  });
+
+  it('runs the projectors in-process unless LEDGER_PROJECTORS=off', () => {
+    expect(loadConfig({ LEDGER_PROJECTORS: 'off' }).readModels.projectors).toBe(false);
+    expect(loadConfig({ LEDGER_PROJECTORS: 'ON', READ_WAIT_TIMEOUT_MS: '250' }).readModels).toMatchObject({ projectors: true, readWaitTimeoutMs: 250 });
+    expect(() => loadConfig({ LEDGER_PROJECTORS: 'maybe' })).toThrow('LEDGER_PROJECTORS must be on or off, got "maybe"');
+    expect(() => loadConfig({ PROJECTOR_BATCH_SIZE: '0' })).toThrow(/PROJECTOR_BATCH_SIZE must be an integer from 1 to 10000/);
   });
 
   it('takes HTTP_BODY_LIMIT in bytes, at least 1024', () => {

@@ -29,6 +29,16 @@ export interface LedgerConfig {
     /** Ed25519 private key (PKCS#8 PEM) that signs license files; created on first start. */
     keyFile: string;
   };
+  readModels: {
+    /** Run the projectors in this process (on: the embedded default; off: apps/projector runs them). */
+    projectors: boolean;
+    /** Events per projector batch (one transaction each). */
+    batchSize: number;
+    /** Polling fallback when no feed notification arrives. */
+    pollMs: number;
+    /** How long a query with minPosition waits for the read models before answering 503. */
+    readWaitTimeoutMs: number;
+  };
 }
 
 /** The vendor account every ledger has from its first start (LEDGER_VENDOR_ACCOUNT_ID, LEDGER_VENDOR_NAME). */
@@ -79,6 +89,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vendorId))
     problems.push(`LEDGER_VENDOR_ACCOUNT_ID must be a UUID, got ${JSON.stringify(vendorId)}`);
 
+  const projectors = (env['LEDGER_PROJECTORS'] || 'on').toLowerCase();
+  if (projectors !== 'on' && projectors !== 'off') problems.push(`LEDGER_PROJECTORS must be on or off, got ${JSON.stringify(env['LEDGER_PROJECTORS'])}`);
+
   const config: LedgerConfig = {
     port: integer('PORT', 3000, 0, 65_535),
     host: env['HOST'] || '0.0.0.0',
@@ -92,6 +105,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
     },
     http: { bodyLimit: integer('HTTP_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1_024, 104_857_600) },
     signing: { keyFile },
+    readModels: {
+      projectors: projectors !== 'off',
+      batchSize: integer('PROJECTOR_BATCH_SIZE', 1_000, 1, 10_000),
+      pollMs: integer('PROJECTOR_POLL_MS', 1_000, 10, 60_000),
+      readWaitTimeoutMs: integer('READ_WAIT_TIMEOUT_MS', 5_000, 0, 60_000),
+    },
     vendor: { accountId: vendorId.toLowerCase(), name: env['LEDGER_VENDOR_NAME'] || DEFAULT_VENDOR.name },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -5,7 +5,7 @@ import { ApplicationError } from '@ledger/application';
 import { EventStoreError } from '@ledger/event-store';
 import { DomainError } from '@ledger/licensing';
 import { PROBLEM_JSON, type ProblemDetails, problem } from './problem-details';
-import { RequestValidationError, UnsupportedMediaTypeError } from './request-errors';
+import { ReadModelsBehindError, RequestValidationError, UnsupportedMediaTypeError } from './request-errors';
 
 export { problemDetailsRef, problemDetailsSchema, type ProblemDetails } from './problem-details';
 
@@ -50,6 +50,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return;
     }
     res.statusCode = answer.status;
+    if (exception instanceof ReadModelsBehindError) res.setHeader('Retry-After', '1');
     if ('problem' in answer) {
       res.setHeader('Content-Type', `${PROBLEM_JSON}; charset=utf-8`);
       res.end(JSON.stringify(answer.problem));
@@ -84,6 +85,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
     if (exception instanceof RequestValidationError) {
       return { status: 400, problem: problem({ code: exception.code, status: 400, detail: exception.message, instance, errors: exception.errors }) };
+    }
+
+    if (exception instanceof ReadModelsBehindError) {
+      const details = { minPosition: exception.minPosition, positions: exception.positions };
+      return { status: 503, problem: problem({ code: exception.code, status: 503, detail: exception.message, instance, details }) };
     }
 
     if (exception instanceof UnsupportedMediaTypeError) {

@@ -49,3 +49,17 @@ function summarize(errors: readonly FieldProblem[]): string {
 export function pointerOf(path: readonly PropertyKey[]): string {
   return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
+
+/** A query's minPosition was not reached by the read models in time (503, retry shortly). */
+export class ReadModelsBehindError extends Error {
+  readonly code = 'READ_MODELS_BEHIND';
+
+  constructor(
+    readonly minPosition: number,
+    readonly waitedMs: number,
+    readonly positions: Record<string, number>,
+  ) {
+    super(`the read models have not reached position ${minPosition} within ${waitedMs} ms; retry shortly`);
+    this.name = 'ReadModelsBehindError';
+  }
+}
