@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { ApplicationModule } from '@ledger/application';
+import { AuditModule } from './audit/audit.module';
 import { CommandsModule } from './commands/commands.module';
 import { DEFAULT_VENDOR, type LedgerConfig } from './config/ledger.config';
 import { HealthController } from './health/health.controller';
+import { MetricsModule } from './metrics/metrics.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { SigningModule } from './signing/signing.module';
 import { EventStoreModule } from './store/event-store.module';
@@ -31,14 +33,16 @@ export class AppModule {
             },
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
             // Health probes every few seconds would drown the log.
-            autoLogging: { ignore: (req) => req.url === '/health' },
+            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
           },
         }),
         EventStoreModule.forRoot(config.store),
+        MetricsModule,
         SigningModule.register(config.signing),
         ApplicationModule.forRoot({ vendor: config.vendor ?? DEFAULT_VENDOR }),
         CommandsModule,
         ReadModelsModule.register(config.readModels),
+        AuditModule,
       ],
       controllers: [HealthController],
     };

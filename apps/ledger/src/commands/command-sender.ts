@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type Command, CommandBus } from '@nestjs/cqrs';
-import type { CommandOutcome } from '@ledger/application';
+import { ApplicationError, type CommandOutcome } from '@ledger/application';
 import { uuidv7 } from '@ledger/event-store';
-import { KEY_ALPHABET, KEY_PAYLOAD_LENGTH, formatKeyCode } from '@ledger/licensing';
+import { DomainError, KEY_ALPHABET, KEY_PAYLOAD_LENGTH, formatKeyCode } from '@ledger/licensing';
+import { LedgerMetrics } from '../metrics/ledger-metrics';
 
 /** The time a command is decided at: it enters the domain as data, so a replay decides the same. */
 export function now(): string {
@@ -33,7 +34,10 @@ export interface HttpResponse {
 
 @Injectable()
 export class CommandSender {
-  constructor(private readonly bus: CommandBus) {}
+  constructor(
+    private readonly bus: CommandBus,
+    private readonly metrics: LedgerMetrics,
+  ) {}
 
   /**
    * Dispatches a command and shapes its answer: the result, plus the global
@@ -41,7 +45,19 @@ export class CommandSender {
    * an earlier command says so in the Idempotent-Replayed header.
    */
   async send<R extends object>(command: Command<CommandOutcome<R>>, res: HttpResponse): Promise<R & { position: number | null }> {
-    const outcome = await this.bus.execute(command);
+    const name = command.constructor.name.replace(/Command$/, '');
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1_000;
+    let outcome: CommandOutcome<R>;
+    try {
+      outcome = await this.bus.execute(command);
+    } catch (error) {
+      // A refusal has a stable code (domain or application); anything else is a failure.
+      const code = error instanceof DomainError || error instanceof ApplicationError ? error.code : '';
+      this.metrics.recordCommand(name, code ? 'refused' : 'error', seconds(), code);
+      throw error;
+    }
+    this.metrics.recordCommand(name, outcome.replayed ? 'replayed' : 'ok', seconds());
     if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return { ...outcome.result, position: outcome.position };
   }

@@ -11,6 +11,7 @@ import { EVENT_STORE } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
 import { LEDGER_READ_MODELS, ProjectionRunner, migrateReadModels } from '@ledger/read-models';
 import type { LedgerConfig } from '../config/ledger.config';
+import { LedgerMetrics } from '../metrics/ledger-metrics';
 import { ProjectionsController } from './projections.controller';
 import { PROJECTION_RUNNER, READ_MODELS_CONFIG } from './read-models.tokens';
 import { ReadYourWrites } from './read-your-writes';
@@ -47,12 +48,13 @@ export class ReadModelsModule {
         { provide: READ_MODELS_CONFIG, useValue: config },
         {
           provide: PROJECTION_RUNNER,
-          inject: [EVENT_STORE],
-          useFactory: (store: EventStore) =>
+          inject: [EVENT_STORE, LedgerMetrics],
+          useFactory: (store: EventStore, metrics: LedgerMetrics) =>
             config.projectors
               ? new ProjectionRunner(store, LEDGER_READ_MODELS, {
                   batchSize: config.batchSize,
                   pollMs: config.pollMs,
+                  onBatch: (projector, _events, delaysMs) => metrics.recordBatch(projector, delaysMs),
                   log: ({ level, msg, error, ...rest }) =>
                     logger[level === 'info' ? 'log' : level]({ msg, ...rest, ...(error ? { error: String(error) } : {}) }),
                 })

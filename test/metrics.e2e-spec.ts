@@ -1,0 +1,68 @@
+/**
+ * GET /metrics and GET /v1/projections after a few commands, on each backend.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DEFAULT_VENDOR } from '../apps/ledger/src/config/ledger.config';
+import { startTestLedger, type TestLedger } from './app';
+import { BACKENDS } from './backends';
+
+/** The value of one sample line of the Prometheus text, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && wanted.every((w) => l.includes(w)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe.each(BACKENDS)('metrics and projections on $name', (backend) => {
+  let ledger: TestLedger;
+  beforeAll(async () => {
+    ledger = await startTestLedger(backend);
+  });
+  afterAll(() => ledger?.close());
+
+  const openPartner = (name: string) =>
+    request(ledger.app.getHttpServer())
+      .post('/v1/accounts')
+      .set('X-Actor', 'metrics-test')
+      .send({ kind: 'partner', name, parentId: DEFAULT_VENDOR.accountId, emails: [`${name}@example.com`] });
+
+  it('counts commands by type and outcome, and reports feed head and projector lag', async () => {
+    const opened = await openPartner(`p-${randomBytes(4).toString('hex')}`).expect(201);
+    const refused = await request(ledger.app.getHttpServer())
+      .post('/v1/accounts')
+      .set('X-Actor', 'metrics-test')
+      .send({ kind: 'customer', name: 'orphan', parentId: randomUUID(), emails: ['o@example.com'] });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    const code = refused.body.code as string;
+
+    // Wait for the read models to reach the command, then the lag is zero.
+    await request(ledger.app.getHttpServer()).get(`/v1/projections`).expect(200);
+    const deadline = Date.now() + 10_000;
+    let projections: { feedHead: number; projections: { projector: string; position: number; lagEvents: number; lagSeconds: number }[] };
+    for (;;) {
+      projections = (await request(ledger.app.getHttpServer()).get('/v1/projections').expect(200)).body;
+      if (projections.projections.every((p) => p.lagEvents === 0)) break;
+      if (Date.now() > deadline) throw new Error(`projectors did not catch up: ${JSON.stringify(projections)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(projections.projections.map((p) => p.projector)).toEqual(['accounts', 'catalog', 'licenses', 'devices', 'deployments']);
+    expect(projections.feedHead).toBeGreaterThanOrEqual(opened.body.position);
+    for (const p of projections.projections) expect(p.lagSeconds).toBe(0);
+    expect(projections.projections.find((p) => p.projector === 'accounts')!.position).toBeGreaterThanOrEqual(opened.body.position);
+
+    const scrape = await request(ledger.app.getHttpServer()).get('/metrics').expect(200);
+    expect(scrape.headers['content-type']).toMatch(/^text\/plain/);
+    const text = scrape.text;
+    expect(sample(text, 'ledger_commands_total', { command: 'OpenAccount', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ledger_commands_total', { command: 'OpenAccount', outcome: 'refused', code })).toBe(1);
+    expect(sample(text, 'ledger_command_duration_seconds_count', { command: 'OpenAccount', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ledger_appends_total', { command: 'OpenAccount' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ledger_feed_head_position')).toBeGreaterThanOrEqual(opened.body.position);
+    expect(sample(text, 'ledger_projector_lag_events', { projector: 'licenses' })).toBe(0);
+    expect(sample(text, 'ledger_projector_position', { projector: 'accounts' })).toBeGreaterThanOrEqual(opened.body.position);
+    expect(sample(text, 'ledger_projected_events_total', { projector: 'accounts' })).toBeGreaterThanOrEqual(1);
+  });
+});
