@@ -32,6 +32,13 @@ module.exports = {
       to: { path: ['node_modules/@nestjs', '^libs/(?!event-store/)'] },
     },
     {
+      name: 'read-models-have-no-framework',
+      comment: 'Projections and queries are plain TypeScript over the store port: any app (API, projector, ledgerctl) can run them.',
+      severity: 'error',
+      from: { path: '^libs/read-models/' },
+      to: { path: ['node_modules/@nestjs', '^libs/application/'] },
+    },
+    {
       name: 'only-through-public-entry',
       comment: "Import a lib by its alias (@ledger/<lib>), i.e. its src/index.ts, never a file inside it.",
       severity: 'error',

@@ -19,6 +19,8 @@ export interface LedgerProcessOptions {
   vendorAccountId: string;
   /** Extra Node flags for the child, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** Extra settings for the child (e.g. LEDGER_PROJECTORS). */
+  env?: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -66,6 +68,7 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Ledger
       LEDGER_DATA_DIR: join(folder, 'data'),
       LEDGER_SIGNING_KEY_FILE: join(folder, 'signing-key.pem'),
       LEDGER_VENDOR_ACCOUNT_ID: options.vendorAccountId,
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
