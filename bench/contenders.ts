@@ -73,7 +73,8 @@ export function floorContender(databaseUrl: string, admin: AdminSql): ManagedCon
   return {
     name: 'raw INSERT (floor)',
     // The store's own migrations make the table, so the floor's is its exact
-    // equal (columns, defaults, indexes); the floor then bypasses the store.
+    // equal (columns, defaults, indexes); the floor then bypasses the store
+    // (and sends no feed announcements).
     ...migratedSchema(databaseUrl, admin, schema),
     async open(concurrency, eventsPerAppend): Promise<Session> {
       const sql = postgres(databaseUrl, { max: concurrency, onnotice: () => undefined, connection: { application_name: 'bench-floor' } });
@@ -102,15 +103,24 @@ export interface OursContender extends ManagedContender {
   readonly schema: string;
 }
 
-export function oursContender(databaseUrl: string, admin: AdminSql, options: { withCommandId: boolean }): OursContender {
-  const schema = `bench_ours${options.withCommandId ? '_cmd' : ''}_${suffix()}`;
+/**
+ * Our store; `notifyAppends: false` (an extra) is the same store without its
+ * feed announcements (a NOTIFY after each committed append, coalesced).
+ */
+export function oursContender(
+  databaseUrl: string,
+  admin: AdminSql,
+  options: { withCommandId: boolean; notifyAppends?: boolean },
+): OursContender {
+  const notifyAppends = options.notifyAppends ?? true;
+  const schema = `bench_ours${options.withCommandId ? '_cmd' : ''}${notifyAppends ? '' : '_nonotify'}_${suffix()}`;
   return {
-    name: options.withCommandId ? 'ours + commandId (extra)' : 'ours',
+    name: options.withCommandId ? 'ours + commandId (extra)' : notifyAppends ? 'ours' : 'ours, notifyAppends off (extra)',
     schema,
     ...migratedSchema(databaseUrl, admin, schema),
     async open(concurrency, eventsPerAppend): Promise<Session> {
       // Migrated in setup: a round measures appends only.
-      const { store } = await openEventStore({ databaseUrl, schema, poolSize: concurrency, migrate: false });
+      const { store } = await openEventStore({ databaseUrl, schema, poolSize: concurrency, migrate: false, notifyAppends });
       return {
         async append() {
           const events: NewEvent[] = Array.from({ length: eventsPerAppend }, () => ({ type: 'LicenseIssued', data: licenseData() }));

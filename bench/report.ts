@@ -112,3 +112,50 @@ export function feedChecks(feeds: readonly FeedReadResult[]): string {
     )
     .join('\n');
 }
+
+/** The store announcing its appends (notifyAppends, the default) against the same store with it off, in one scenario. */
+export interface NotifyComparison {
+  scenario: string;
+  concurrency: number;
+  withNotify: ContenderResult;
+  withoutNotify: ContenderResult;
+  /** withNotify.rate / withoutNotify.rate: of the medians, like every ratio here. */
+  ratio: number;
+  /** The same ratio round by round (the two ran back to back in each round). */
+  roundRatios: number[];
+}
+
+export function compareNotify(scenarios: readonly ScenarioResult[], withName: string, withoutName: string): NotifyComparison[] {
+  const comparisons: NotifyComparison[] = [];
+  for (const s of scenarios) {
+    const withNotify = find(s, withName);
+    const withoutNotify = find(s, withoutName);
+    if (!withNotify || !withoutNotify) continue;
+    comparisons.push({
+      scenario: s.scenario,
+      concurrency: s.concurrency,
+      withNotify,
+      withoutNotify,
+      ratio: withNotify.rate / withoutNotify.rate,
+      roundRatios: withNotify.roundRates.map((rate, i) => rate / withoutNotify.roundRates[i]!),
+    });
+  }
+  return comparisons;
+}
+
+export function notifyTable(comparisons: readonly NotifyComparison[]): string {
+  const rows = comparisons.map((c) => [
+    c.scenario,
+    formatRate(c.withNotify.rate),
+    formatRate(c.withoutNotify.rate),
+    formatRatio(c.ratio),
+    `${formatRatio(Math.min(...c.roundRatios))}-${formatRatio(Math.max(...c.roundRatios))}`,
+    `${formatMs(c.withNotify.p50Ms)} / ${formatMs(c.withoutNotify.p50Ms)}`,
+    `${formatMs(c.withNotify.p99Ms)} / ${formatMs(c.withoutNotify.p99Ms)}`,
+  ]);
+  return markdownTable(
+    ['scenario', 'notify on appends/s', 'notify off appends/s', 'on / off', 'per round', 'p50 ms on / off', 'p99 ms on / off'],
+    rows,
+    new Set([1, 2, 3, 4, 5, 6]),
+  );
+}

@@ -16,12 +16,19 @@
  * (events/s) and reading the whole feed (events/s, and whether every stored
  * event came back); and each of the issue's targets with PASS or MISS.
  *
+ * The cost of the feed's wake-ups (the store's NOTIFY after each committed
+ * append, coalesced): at concurrency 1 and 16, our store as it is against the
+ * same store opened with notifyAppends: false, as a ratio. BENCH_ONLY=notify
+ * runs this comparison alone (about 1.5 min).
+ *
  * Every contender works in a schema (Emmett: a database) created for the run
  * and dropped at its end, even when it fails. Results: stdout, and JSON in
- * bench/results/store-latest.json.
+ * bench/results/store-latest.json (store-notify-latest.json with
+ * BENCH_ONLY=notify).
  *
  * Environment: DATABASE_URL, BENCH_ROUNDS (5), BENCH_SECONDS (3),
- * BENCH_WARMUP_SECONDS (1), BENCH_PGLITE_DISK (1: also a PGlite folder).
+ * BENCH_WARMUP_SECONDS (1), BENCH_PGLITE_DISK (1: also a PGlite folder),
+ * BENCH_ONLY (unset: everything; notify: the wake-ups' cost only).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,9 +37,20 @@ import { join, resolve } from 'node:path';
 import { openEventStore, type EventStore } from '@ledger/event-store';
 import postgres from 'postgres';
 import { fillTo, measureBulkAppend, measureFeedRead, type BulkAppendResult, type FeedReadResult } from './bulk';
-import { emmettContender, floorContender, oursContender, type AdminSql, type ManagedContender } from './contenders';
+import { emmettContender, floorContender, oursContender, type AdminSql, type ManagedContender, type OursContender } from './contenders';
 import { Interrupted, envNumber, listenForInterrupt, runScenario, throwIfInterrupted, writeJson, type RoundSettings, type Scenario, type ScenarioResult } from './harness';
-import { appendTable, bulkTable, evaluateTargets, feedChecks, targetsTable, type Names, type TargetResult } from './report';
+import {
+  appendTable,
+  bulkTable,
+  compareNotify,
+  evaluateTargets,
+  feedChecks,
+  notifyTable,
+  targetsTable,
+  type Names,
+  type NotifyComparison,
+  type TargetResult,
+} from './report';
 
 const FEED_MINIMUM = 100_000;
 const BULK_WARMUPS = 2;
@@ -41,6 +59,11 @@ const FEED_REPEATS = 3;
 const FEED_BUDGET_SECONDS = 30;
 /** The busiest round holds this many connections, plus our admin one. */
 const MAX_CONCURRENCY = 64;
+/** Where the wake-ups' cost is measured: one writer, and many committing at once. */
+const NOTIFY_CONCURRENCIES = [1, 16] as const;
+
+/** What BENCH_ONLY selects: everything, or the wake-ups' cost alone. */
+type Only = 'all' | 'notify';
 
 interface Settings {
   databaseUrl: string;
@@ -48,6 +71,15 @@ interface Settings {
   seconds: number;
   warmupSeconds: number;
   pgliteDisk: boolean;
+  only: Only;
+}
+
+function readOnly(): Only {
+  const raw = process.env.BENCH_ONLY ?? '';
+  if (raw === '' || raw === 'all') return 'all';
+  if (raw === 'notify') return 'notify';
+  // A typo must not quietly run the whole five minutes (or something else).
+  throw new Error(`BENCH_ONLY must be notify (or unset for everything), got ${raw}`);
 }
 
 function readSettings(): Settings {
@@ -58,6 +90,7 @@ function readSettings(): Settings {
     seconds: number('BENCH_SECONDS', 3, 0.1),
     warmupSeconds: number('BENCH_WARMUP_SECONDS', 1, 0),
     pgliteDisk: process.env.BENCH_PGLITE_DISK !== '0',
+    only: readOnly(),
   };
 }
 
@@ -100,41 +133,25 @@ function storeVersion(): string {
 interface AppendSuite {
   scenarios: ScenarioResult[];
   names: Names;
+  notify: NotifyComparison[];
   pgBulk: BulkAppendResult;
   pgFeed: FeedReadResult;
 }
 
-/** Everything on the PostgreSQL server; every contender's place is removed again, whatever happens. */
-async function runOnPostgres(settings: Settings, rounds: RoundSettings, admin: AdminSql): Promise<AppendSuite> {
-  const floor = floorContender(settings.databaseUrl, admin);
-  const ours = oursContender(settings.databaseUrl, admin, { withCommandId: false });
-  const oursWithCommand = oursContender(settings.databaseUrl, admin, { withCommandId: true });
-  const emmett = emmettContender(settings.databaseUrl, admin);
-  const all: ManagedContender[] = [floor, ours, oursWithCommand, emmett];
+/** Ours as it is, and the same with notifyAppends: false: what the wake-ups cost. */
+function notifyPair(settings: Settings, admin: AdminSql): { ours: OursContender; oursWithoutNotify: OursContender } {
+  return {
+    ours: oursContender(settings.databaseUrl, admin, { withCommandId: false }),
+    oursWithoutNotify: oursContender(settings.databaseUrl, admin, { withCommandId: false, notifyAppends: false }),
+  };
+}
+
+/** Sets the contenders up, runs fn, and removes every contender's place again, whatever happens. */
+async function withContenders<T>(all: readonly ManagedContender[], fn: () => Promise<T>): Promise<T> {
   try {
-    log('setting up: schemas, our migrations, Emmett database and migrations');
+    log('setting up: schemas and migrations' + (all.some((c) => c.name.startsWith('Emmett')) ? ', Emmett database and migrations' : ''));
     for (const c of all) await c.setup();
-    const single = (concurrency: number, extra: ManagedContender[] = []): Scenario => ({
-      name: `1 event, concurrency ${concurrency}`,
-      concurrency,
-      eventsPerAppend: 1,
-      contenders: [floor, ours, emmett, ...extra],
-    });
-    const plan: Scenario[] = [
-      single(1),
-      single(16, [oursWithCommand]),
-      single(MAX_CONCURRENCY),
-      { name: '10 events, concurrency 16', concurrency: 16, eventsPerAppend: 10, contenders: [floor, ours, emmett] },
-    ];
-    const scenarios: ScenarioResult[] = [];
-    for (const scenario of plan) {
-      log(`scenario: ${scenario.name}`);
-      scenarios.push(await runScenario(scenario, rounds));
-    }
-    const { bulk: pgBulk, feed: pgFeed } = await withStore({ databaseUrl: settings.databaseUrl, schema: ours.schema, poolSize: 2, migrate: false }, (store) =>
-      bulkAndFeed(store, 'PostgreSQL', rounds),
-    );
-    return { scenarios, names: { floor: floor.name, ours: ours.name, emmett: emmett.name }, pgBulk, pgFeed };
+    return await fn();
   } finally {
     for (const c of all) {
       try {
@@ -145,6 +162,58 @@ async function runOnPostgres(settings: Settings, rounds: RoundSettings, admin: A
       }
     }
   }
+}
+
+async function runPlan(plan: readonly Scenario[], rounds: RoundSettings): Promise<ScenarioResult[]> {
+  const scenarios: ScenarioResult[] = [];
+  for (const scenario of plan) {
+    log(`scenario: ${scenario.name}`);
+    scenarios.push(await runScenario(scenario, rounds));
+  }
+  return scenarios;
+}
+
+/** Everything on the PostgreSQL server. */
+async function runOnPostgres(settings: Settings, rounds: RoundSettings, admin: AdminSql): Promise<AppendSuite> {
+  const floor = floorContender(settings.databaseUrl, admin);
+  const { ours, oursWithoutNotify } = notifyPair(settings, admin);
+  const oursWithCommand = oursContender(settings.databaseUrl, admin, { withCommandId: true });
+  const emmett = emmettContender(settings.databaseUrl, admin);
+  return withContenders([floor, ours, oursWithoutNotify, oursWithCommand, emmett], async () => {
+    const single = (concurrency: number, extra: ManagedContender[] = []): Scenario => ({
+      name: `1 event, concurrency ${concurrency}`,
+      concurrency,
+      eventsPerAppend: 1,
+      contenders: [floor, ours, emmett, ...extra],
+    });
+    const plan: Scenario[] = [
+      single(1, [oursWithoutNotify]),
+      single(16, [oursWithCommand, oursWithoutNotify]),
+      single(MAX_CONCURRENCY),
+      { name: '10 events, concurrency 16', concurrency: 16, eventsPerAppend: 10, contenders: [floor, ours, emmett] },
+    ];
+    const scenarios = await runPlan(plan, rounds);
+    const { bulk: pgBulk, feed: pgFeed } = await withStore({ databaseUrl: settings.databaseUrl, schema: ours.schema, poolSize: 2, migrate: false }, (store) =>
+      bulkAndFeed(store, 'PostgreSQL', rounds),
+    );
+    const notify = compareNotify(scenarios, ours.name, oursWithoutNotify.name);
+    return { scenarios, names: { floor: floor.name, ours: ours.name, emmett: emmett.name }, notify, pgBulk, pgFeed };
+  });
+}
+
+/** BENCH_ONLY=notify: the wake-ups' cost alone, in the same rounds and scenarios as in the full run. */
+async function runNotifyOnly(settings: Settings, rounds: RoundSettings, admin: AdminSql): Promise<{ scenarios: ScenarioResult[]; notify: NotifyComparison[] }> {
+  const { ours, oursWithoutNotify } = notifyPair(settings, admin);
+  return withContenders([ours, oursWithoutNotify], async () => {
+    const plan: Scenario[] = NOTIFY_CONCURRENCIES.map((concurrency) => ({
+      name: `1 event, concurrency ${concurrency}`,
+      concurrency,
+      eventsPerAppend: 1,
+      contenders: [ours, oursWithoutNotify],
+    }));
+    const scenarios = await runPlan(plan, rounds);
+    return { scenarios, notify: compareNotify(scenarios, ours.name, oursWithoutNotify.name) };
+  });
 }
 
 async function bulkAndFeed(store: EventStore, backend: string, rounds: RoundSettings) {
@@ -184,6 +253,22 @@ async function runOnPglite(settings: Settings, rounds: RoundSettings) {
 }
 
 
+function header(settings: Settings, env: Environment): string[] {
+  const pgSettings = Object.entries(env.postgres).map(([k, v]) => `${k}=${v}`).join(', ');
+  return [
+    `Store: ${env.storeVersion}`,
+    `PostgreSQL: ${pgSettings}`,
+    `Node ${env.node}, ${env.cpus} CPUs, load average at start ${env.loadAverageAtStart.join(' ')}`,
+    `Rounds: ${settings.rounds} per contender and scenario, ${settings.seconds} s each after a ${settings.warmupSeconds} s warm-up (BENCH_ROUNDS, BENCH_SECONDS, BENCH_WARMUP_SECONDS); order rotates per round.`,
+    'appends/s: median over rounds; p50/p99: over every append of every round; ratios: of the medians.',
+  ];
+}
+
+const NOTIFY_NOTE =
+  'Single-event appends to new streams, each contender in a schema of its own, set up alike; "notify on": the store as it is ' +
+  '(a coalesced `pg_notify` on its pool after each committed append), "notify off": opened with `notifyAppends: false`. Nobody listens. ' +
+  'on / off below 1.00x is what the wake-ups cost; "per round": the same ratio round by round (the two run back to back).';
+
 function printReport(p: {
   settings: Settings;
   env: Environment;
@@ -193,20 +278,21 @@ function printReport(p: {
   feeds: FeedReadResult[];
   targets: TargetResult[];
 }): void {
-  const pgSettings = Object.entries(p.env.postgres).map(([k, v]) => `${k}=${v}`).join(', ');
   const out = [
     '',
     '## Event store benchmark',
     '',
-    `Store: ${p.env.storeVersion}`,
-    `PostgreSQL: ${pgSettings}`,
-    `Node ${p.env.node}, ${p.env.cpus} CPUs, load average at start ${p.env.loadAverageAtStart.join(' ')}`,
-    `Rounds: ${p.settings.rounds} per contender and scenario, ${p.settings.seconds} s each after a ${p.settings.warmupSeconds} s warm-up (BENCH_ROUNDS, BENCH_SECONDS, BENCH_WARMUP_SECONDS); order rotates per round.`,
-    'appends/s: median over rounds; p50/p99: over every append of every round; ratios: of the medians.',
+    ...header(p.settings, p.env),
     '',
     '### Appends to new streams',
     '',
     appendTable(p.suite.scenarios, p.suite.names),
+    '',
+    '### Feed wake-ups (notifyAppends)',
+    '',
+    NOTIFY_NOTE,
+    '',
+    notifyTable(p.suite.notify),
     '',
     '### Our store: one big append, the whole feed',
     '',
@@ -226,6 +312,39 @@ function printReport(p: {
   process.stdout.write(out.join('\n'));
 }
 
+/** BENCH_ONLY=notify: the wake-ups' cost only, on PostgreSQL. */
+async function mainNotifyOnly(settings: Settings, rounds: RoundSettings, admin: AdminSql, started: number, startedAt: string): Promise<void> {
+  const env = await describeEnvironment(admin);
+  const { scenarios, notify } = await runNotifyOnly(settings, rounds, admin);
+  const seconds = (performance.now() - started) / 1_000;
+  const out = [
+    '',
+    '## Event store benchmark: feed wake-ups (BENCH_ONLY=notify)',
+    '',
+    ...header(settings, env),
+    '',
+    NOTIFY_NOTE,
+    '',
+    notifyTable(notify),
+    '',
+    `Total run time: ${seconds.toFixed(0)} s`,
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+  const { databaseUrl: _url, ...shownSettings } = settings;
+  const file = writeJson('store-notify-latest.json', {
+    benchmark: 'store (BENCH_ONLY=notify)',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    durationSeconds: Math.round(seconds * 10) / 10,
+    settings: shownSettings,
+    environment: { ...env, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    appends: scenarios,
+    notify,
+  });
+  log(`results written to ${file}`);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -236,11 +355,12 @@ async function main(): Promise<void> {
   let env: Environment;
   let suite: AppendSuite;
   try {
+    log(`rounds ${settings.rounds} x ${settings.seconds} s (warm-up ${settings.warmupSeconds} s) on ${settings.databaseUrl.replace(/\/\/[^@]*@/, '//…@')}`);
+    if (settings.only === 'notify') return await mainNotifyOnly(settings, rounds, admin, started, startedAt);
     env = await describeEnvironment(admin);
     const maxConnections = Number(env.postgres.max_connections);
     if (maxConnections < MAX_CONCURRENCY + 5)
       throw new Error(`max_connections is ${maxConnections}: the concurrency-${MAX_CONCURRENCY} rounds need at least ${MAX_CONCURRENCY + 5}`);
-    log(`rounds ${settings.rounds} x ${settings.seconds} s (warm-up ${settings.warmupSeconds} s) on ${settings.databaseUrl.replace(/\/\/[^@]*@/, '//…@')}`);
     suite = await runOnPostgres(settings, rounds, admin);
   } finally {
     await admin.end({ timeout: 5 });
@@ -261,6 +381,7 @@ async function main(): Promise<void> {
     settings: shownSettings,
     environment: { ...env, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
     appends: suite.scenarios,
+    notify: suite.notify,
     bulkAppends: bulk,
     feedReads: feeds,
     targets,

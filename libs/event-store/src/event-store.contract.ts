@@ -149,6 +149,77 @@ async function columnsOf(store: EventStore, table: string): Promise<string[]> {
   return rows.map((r) => r.column_name);
 }
 
+/** Polls until the condition holds: wake-ups arrive on a connection of their own, at their own pace. */
+async function eventually(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** For what must not happen: time enough for a notification sent before it to have arrived. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+/** A watcher that counts its wake-ups. */
+async function watch(store: EventStore): Promise<{ count: () => number; stop: () => Promise<void> }> {
+  let count = 0;
+  const stop = await store.watchFeed(() => {
+    count++;
+  });
+  return { count: () => count, stop };
+}
+
+/**
+ * The Database with its feed announcements (`SELECT pg_notify(...)`) counted,
+ * and on demand held back until released, or failed.
+ */
+function announcementsOf(db: Database) {
+  let sent = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let fail = false;
+  let gate: { promise: Promise<void>; open: () => void } | null = null;
+  const spied: Database = {
+    ...db,
+    query: async <Row>(text: string, params?: readonly unknown[]): Promise<Row[]> => {
+      if (!text.includes('pg_notify')) return db.query<Row>(text, params);
+      sent++;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        if (gate) await gate.promise;
+        if (fail) {
+          fail = false;
+          throw new Error('announcement failed');
+        }
+        return await db.query<Row>(text, params);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  return {
+    db: spied,
+    sent: () => sent,
+    maxInFlight: () => maxInFlight,
+    hold: () => {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      gate = { promise, open };
+    },
+    release: () => {
+      gate?.open();
+      gate = null;
+    },
+    failNext: () => {
+      fail = true;
+    },
+  };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -470,6 +541,14 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
         ['a negative feed position', () => store.readFeed({ after: { epoch: 1, txId: 1, position: -1 } }), /after\.position/],
         ['a feed batch over the limit', () => store.readFeed({ limit: 1_000_000 }), /limit/],
         ['a bad instant', () => store.readStream(streamOf(), { toRecordedAt: 'yesterday' }), /toRecordedAt/],
+        ['streams to read that are not an array', () => store.readStreams(streamOf() as never), /streamIds: must be an array/],
+        ['a bad stream id among several to read', () => store.readStreams([streamOf(), 'license 2']), /streamIds\[1\]: may hold printable ASCII/],
+        ['more streams to read than the limit', () => store.readStreams(Array.from({ length: 100_001 }, () => 'license-1')), /at most 100000 streams/],
+        ['several streams to a negative position', () => store.readStreams([streamOf()], { toPosition: -1 }), /toPosition/],
+        ['several streams to a bad instant', () => store.readStreams([streamOf()], { toRecordedAt: 'soon' }), /toRecordedAt/],
+        ['a watcher that is not a function', () => store.watchFeed('wake' as never), /onAppend: must be a function/],
+        ['a lock without a name', () => store.tryLock(''), /name: must be a non-empty string/],
+        ['a lock name over 200 characters', () => store.tryLock('p'.repeat(201)), /name: must be at most 200/],
       ];
 
       it.each(cases)('%s', async (_name, act, message) => {
@@ -874,6 +953,326 @@ export function eventStoreContract(backend: string, options: ContractOptions): v
         }
         expect(await componentVersions(store, component)).toEqual([]);
         expect(await schemasOf(store, table)).toEqual([]);
+      });
+    });
+
+    describe('reading several streams at once', () => {
+      it('returns one read per id, in the order given, an unknown stream as empty, a repeated id twice', async () => {
+        const [a, b, c] = [streamOf(), streamOf(), streamOf()];
+        const unknown = streamOf();
+        await store.appendToStream(a, 'no_stream', issued(3));
+        await store.appendToStream(b, 'no_stream', issued(1));
+        await store.appendToStream(c, 'no_stream', issued(2));
+        await store.appendToStream(a, 3, issued(1));
+
+        const reads = await store.readStreams([c, unknown, a, b, c]);
+        expect(reads.map((r) => [r.streamId, r.version])).toEqual([[c, 2], [unknown, 0], [a, 4], [b, 1], [c, 2]]);
+        expect(reads[1]!.events).toEqual([]);
+        expect(reads[2]!.events.map((e) => e.streamPosition)).toEqual([1, 2, 3, 4]);
+        // The same as reading each on its own.
+        for (const read of reads) expect(read).toEqual(await store.readStream(read.streamId));
+        expect(reads[0]!.events).not.toBe(reads[4]!.events);
+        expect(await store.readStreams([])).toEqual([]);
+      });
+
+      it('reads every stream as of a global position or a recorded time, like readStream', async () => {
+        let clock = new Date('2026-01-01T00:00:00.000Z');
+        await withOwnStore(options, async (own) => {
+          const [a, b] = [streamOf(), streamOf()];
+          await own.store.append([
+            { streamId: a, expectedVersion: 'no_stream', events: issued(2) },
+            { streamId: b, expectedVersion: 'no_stream', events: issued(1) },
+          ]);
+          clock = new Date('2026-02-01T00:00:00.000Z');
+          const february = await own.store.append([
+            { streamId: a, expectedVersion: 2, events: issued(1) },
+            { streamId: b, expectedVersion: 1, events: issued(2) },
+          ]);
+          const late = streamOf();
+          await own.store.appendToStream(late, 'no_stream', issued(1));
+
+          const asOfJanuary = await own.store.readStreams([a, b, late], { toRecordedAt: new Date('2026-01-31T00:00:00Z') });
+          expect(asOfJanuary.map((r) => r.version)).toEqual([2, 1, 0]);
+          const atPosition = await own.store.readStreams([b, a, late], { toPosition: february.firstPosition! });
+          for (const read of atPosition) expect(read).toEqual(await own.store.readStream(read.streamId, { toPosition: february.firstPosition! }));
+          expect((await own.store.readStreams([a, b, late], { toPosition: 0 })).map((r) => r.events)).toEqual([[], [], []]);
+        }, { now: () => clock });
+      });
+
+      it("sees its transaction's own appends", async () => {
+        const [a, b] = [streamOf(), streamOf()];
+        await store.appendToStream(a, 'no_stream', issued(1));
+        await store.transaction(async (tx) => {
+          await tx.appendToStream(b, 'no_stream', issued(2));
+          expect((await tx.readStreams([a, b])).map((r) => r.version)).toEqual([1, 2]);
+        });
+      });
+    });
+
+    describe('feed wake-ups', () => {
+      it('wakes a watcher after a committed append and after a transaction that appended, never for a rolled-back one', async () => {
+        await withOwnStore(options, async (own) => {
+          const watcher = await watch(own.store);
+          try {
+            await own.store.append([
+              { streamId: streamOf(), expectedVersion: 'no_stream', events: issued(1) },
+              { streamId: streamOf('device'), expectedVersion: 'no_stream', events: issued(2) },
+            ]);
+            await eventually(() => watcher.count() === 1, 'the wake-up of store.append');
+
+            await expect(
+              own.store.transaction(async (tx) => {
+                await tx.appendToStream(streamOf(), 'no_stream', issued(1));
+                throw new Error('abandon');
+              }),
+            ).rejects.toThrow('abandon');
+            // Three appends, the last one to a stream that exists: one announcement, after the commit.
+            const id = streamOf();
+            await own.store.transaction(async (tx) => {
+              await tx.appendToStream(id, 'no_stream', issued(2));
+              await tx.appendToStream(streamOf(), 'no_stream', issued(1));
+              await tx.appendToStream(id, 2, issued(1));
+            });
+            await eventually(() => watcher.count() >= 2, 'the wake-up of the transaction');
+            await settle();
+            expect(watcher.count()).toBe(2);
+
+            await own.store.appendToStream(id, 3, issued(1));
+            await eventually(() => watcher.count() === 3, 'the wake-up of store.appendToStream');
+          } finally {
+            await watcher.stop();
+          }
+        });
+      });
+
+      it('wakes no one for appends that wrote nothing: a replayed command id, no events, a transaction without appends', async () => {
+        await withOwnStore(options, async (own) => {
+          const watcher = await watch(own.store);
+          try {
+            const id = streamOf();
+            const commandId = randomUUID();
+            await own.store.appendToStream(id, 'no_stream', issued(1), { commandId });
+            await eventually(() => watcher.count() === 1, 'the wake-up of the first append');
+
+            expect((await own.store.appendToStream(id, 'no_stream', issued(1), { commandId })).duplicate).toBe(true);
+            expect((await own.store.append([{ streamId: id, expectedVersion: 1, events: [] }])).firstPosition).toBeNull();
+            await own.store.transaction(async (tx) => {
+              expect((await tx.appendToStream(id, 'no_stream', issued(1), { commandId })).duplicate).toBe(true);
+              await tx.append([{ streamId: streamOf(), expectedVersion: 'no_stream', events: [] }]);
+              await tx.readStream(id);
+            });
+            await settle();
+            expect(watcher.count()).toBe(1);
+          } finally {
+            await watcher.stop();
+          }
+        });
+      });
+
+      it('wakes a watcher at least once for a burst of concurrent appends, and never more often than there were appends', async () => {
+        await withOwnStore(options, async (own) => {
+          const watcher = await watch(own.store);
+          try {
+            const appends = 50;
+            await Promise.all(Array.from({ length: appends }, () => own.store.appendToStream(streamOf(), 'no_stream', issued(1))));
+            await eventually(() => watcher.count() >= 1, 'a wake-up after the burst');
+            await settle();
+            expect(watcher.count()).toBeLessThanOrEqual(appends);
+          } finally {
+            await watcher.stop();
+          }
+        });
+      });
+
+      it('announces one at a time: appends committing meanwhile get exactly one more; close waits for it; a failure is dropped', async () => {
+        await withOwnStore(options, async (own) => {
+          const watcher = await watch(own.store);
+          const db = await own.openDatabase();
+          const spy = announcementsOf(db);
+          const writer = new SqlEventStore(spy.db);
+          let closed = false;
+          try {
+            spy.hold();
+            await writer.appendToStream(streamOf(), 'no_stream', issued(1)); // resolves with its announcement held
+            await eventually(() => spy.sent() === 1, 'the first announcement sent');
+            await writer.appendToStream(streamOf(), 'no_stream', issued(1));
+            await Promise.all(Array.from({ length: 5 }, () => writer.appendToStream(streamOf(), 'no_stream', issued(1))));
+            await writer.transaction((tx) => tx.appendToStream(streamOf(), 'no_stream', issued(1)));
+            await settle();
+            expect(spy.sent()).toBe(1); // still the first one, held
+
+            spy.release();
+            await eventually(() => watcher.count() === 2, 'the held announcement, then one for the appends meanwhile');
+            await settle();
+            expect([spy.sent(), spy.maxInFlight(), watcher.count()]).toEqual([2, 1, 2]);
+
+            spy.failNext();
+            await writer.appendToStream(streamOf(), 'no_stream', issued(1)); // its announcement fails, unseen
+            await eventually(() => spy.sent() === 3, 'the failing announcement tried');
+            await settle();
+            expect(watcher.count()).toBe(2);
+
+            spy.hold();
+            await writer.appendToStream(streamOf(), 'no_stream', issued(1));
+            await eventually(() => spy.sent() === 4, 'the last announcement sent');
+            const closing = writer.close().then(() => {
+              closed = true;
+            });
+            await settle();
+            expect(closed).toBe(false); // waiting for the announcement in flight
+            spy.release();
+            await closing;
+            await eventually(() => watcher.count() === 3, 'the announcement close waited for');
+            expect(spy.sent()).toBe(4);
+          } finally {
+            spy.release();
+            if (!closed) await writer.close();
+            await watcher.stop();
+          }
+        });
+      });
+
+      it('with notifyAppends: false, announces nothing and wakes no one', async () => {
+        await withOwnStore(options, async (own) => {
+          const watcher = await watch(own.store);
+          const db = await own.openDatabase();
+          const spy = announcementsOf(db);
+          expect(() => new SqlEventStore(spy.db, { notifyAppends: 'no' as never })).toThrow(/notifyAppends: must be a boolean/);
+          const quiet = new SqlEventStore(spy.db, { notifyAppends: false });
+          try {
+            await quiet.appendToStream(streamOf(), 'no_stream', issued(1));
+            await quiet.transaction((tx) => tx.appendToStream(streamOf(), 'no_stream', issued(2)));
+            await Promise.all(Array.from({ length: 5 }, () => quiet.appendToStream(streamOf(), 'no_stream', issued(1))));
+            await settle();
+            expect([spy.sent(), watcher.count()]).toEqual([0, 0]);
+            // The watcher does listen: an announcing store wakes it.
+            await own.store.appendToStream(streamOf(), 'no_stream', issued(1));
+            await eventually(() => watcher.count() === 1, 'the wake-up of an announcing store');
+          } finally {
+            await quiet.close();
+            await watcher.stop();
+          }
+        });
+      });
+
+      it('no longer wakes a watcher that stopped; stopping twice is harmless', async () => {
+        const stopped = await watch(store);
+        const staying = await watch(store);
+        try {
+          await store.appendToStream(streamOf(), 'no_stream', issued(1));
+          await eventually(() => stopped.count() === 1 && staying.count() === 1, 'both watchers woken');
+          await stopped.stop();
+          await stopped.stop();
+          await store.appendToStream(streamOf(), 'no_stream', issued(1));
+          // Both hear the same notification: by the time one does, the other would have.
+          await eventually(() => staying.count() === 2, 'the remaining watcher woken again');
+          expect(stopped.count()).toBe(1);
+
+          const late = await watch(store); // listening anew after the others stopped
+          await staying.stop();
+          await store.appendToStream(streamOf(), 'no_stream', issued(1));
+          await eventually(() => late.count() === 1, 'a watcher that started later');
+          expect([stopped.count(), staying.count()]).toEqual([1, 2]);
+          await late.stop();
+        } finally {
+          await stopped.stop();
+          await staying.stop();
+        }
+      });
+
+      it("does not wake a watcher of another store's schema", async () => {
+        await withOwnStore(options, async (own) => {
+          const here = await watch(store);
+          const there = await watch(own.store);
+          try {
+            await own.store.appendToStream(streamOf(), 'no_stream', issued(1));
+            await eventually(() => there.count() === 1, "the other store's watcher woken");
+            await settle();
+            expect(here.count()).toBe(0);
+          } finally {
+            await here.stop();
+            await there.stop();
+          }
+        });
+      });
+    });
+
+    describe('head position', () => {
+      it('is 0 before any append, then the last position drawn, also by an append that rolled back', async () => {
+        await withOwnStore(options, async (own) => {
+          expect(await own.store.headPosition()).toBe(0);
+          const first = await own.store.appendToStream(streamOf(), 'no_stream', issued(3));
+          expect(await own.store.headPosition()).toBe(first.lastPosition);
+
+          await expect(
+            own.store.transaction(async (tx) => {
+              await tx.appendToStream(streamOf(), 'no_stream', issued(2));
+              throw new Error('abandon');
+            }),
+          ).rejects.toThrow('abandon');
+          // Drawn and gone: the head is past every stored event.
+          expect(await own.store.headPosition()).toBe(first.lastPosition! + 2);
+          const [max] = await own.store.sql.query<{ max: string | number }>('SELECT max(global_position) AS max FROM ledger_events');
+          expect(Number(max!.max)).toBe(first.lastPosition);
+
+          const next = await own.store.appendToStream(streamOf(), 'no_stream', issued(1));
+          expect(next.lastPosition).toBe(first.lastPosition! + 3);
+          expect(await own.store.headPosition()).toBe(next.lastPosition);
+        });
+      });
+    });
+
+    describe('locks', () => {
+      it('refuses a second holder of a name until the first releases it; names are independent', async () => {
+        const name = `projector-${randomUUID()}`;
+        const lock = await store.tryLock(name);
+        expect(lock).not.toBeNull();
+        expect(await store.tryLock(name)).toBeNull();
+        const other = await store.tryLock(`${name}-other`);
+        expect(other).not.toBeNull();
+        await lock!.release();
+        await lock!.release(); // twice: nothing more
+        const again = await store.tryLock(name);
+        expect(again).not.toBeNull();
+        expect(await store.tryLock(name)).toBeNull();
+        await again!.release();
+        await other!.release();
+      });
+
+      it('grants one of several concurrent attempts', async () => {
+        const name = `projector-${randomUUID()}`;
+        const locks = await Promise.all(Array.from({ length: 5 }, () => store.tryLock(name)));
+        expect(locks.filter((l) => l !== null)).toHaveLength(1);
+        await Promise.all(locks.map((l) => l?.release()));
+      });
+
+      it('is refused while another store object holds it' + (options.concurrentConnections ? ', and free once that store closed' : ''), async () => {
+        await withOwnStore(options, async (own) => {
+          const name = 'projector-licenses';
+          const db = await own.openDatabase();
+          const other = new SqlEventStore(db); // another pool: another process, as far as PostgreSQL knows
+          let otherClosed = false;
+          try {
+            const held = await other.tryLock(name);
+            expect(held).not.toBeNull();
+            expect(await own.store.tryLock(name)).toBeNull();
+            // The name belongs to the store's schema: the same name elsewhere is another lock.
+            const elsewhere = await store.tryLock(name);
+            expect(elsewhere).not.toBeNull();
+            await elsewhere!.release();
+            if (options.concurrentConnections) {
+              await other.close();
+              otherClosed = true;
+            } else {
+              await held!.release();
+            }
+            const mine = await own.store.tryLock(name);
+            expect(mine).not.toBeNull();
+            await mine!.release();
+          } finally {
+            if (!otherClosed) await other.close();
+          }
+        });
       });
     });
 

@@ -93,6 +93,14 @@ export interface ReadStreamOptions {
   limit?: number;
 }
 
+/** Options of readStreams: each stream as of a past moment, like readStream's. */
+export interface ReadStreamsOptions {
+  /** Only events at or before this global position. */
+  toPosition?: number;
+  /** Only events recorded at or before this instant. */
+  toRecordedAt?: Date | string;
+}
+
 export interface StreamRead {
   streamId: string;
   /** Position of the last event read (0 when none): the version to expect when appending after this read. */
@@ -182,6 +190,13 @@ export interface EventStoreSession {
     options?: AppendOptions,
   ): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead>;
+  /**
+   * Several streams in one query: one StreamRead per id given, in the order
+   * given (an unknown stream: version 0, no events), each as readStream would
+   * return it with the same options. An id may be given more than once (each
+   * occurrence gets its own StreamRead); at most 100,000 ids; none: [].
+   */
+  readStreams(streamIds: readonly string[], options?: ReadStreamsOptions): Promise<StreamRead[]>;
   readFeed(options?: ReadFeedOptions): Promise<FeedRead>;
   /** The stored outcome of an earlier append with this command id, or null. */
   findCommand(commandId: string): Promise<AppendResult | null>;
@@ -212,6 +227,15 @@ export interface ComponentMigrationReport {
   version: number;
 }
 
+/**
+ * A named lock of the store (see EventStore.tryLock): held until released, or
+ * until its holder's process or connection dies.
+ */
+export interface StoreLock {
+  /** Frees the lock; when it resolves another holder can take it. Calling it again does nothing. */
+  release(): Promise<void>;
+}
+
 export interface EventStore extends EventStoreSession {
   readonly backend: StoreBackend;
   /** Runs fn in one database transaction: everything it does commits or rolls back together. */
@@ -226,6 +250,38 @@ export interface EventStore extends EventStoreSession {
    * matching `^[a-z][a-z0-9_-]{0,62}$`.
    */
   migrateComponent(component: string, migrations: readonly ComponentMigration[]): Promise<ComponentMigrationReport>;
+  /**
+   * Calls onAppend (soon, never inside the caller's stack) after committed
+   * appends to this store's schema by any store object (of any process) that
+   * announces them (notifyAppends, on by default): a hint to read the feed,
+   * carrying nothing. The writer announces after its commit and coalesces:
+   * several appends, of one transaction or of many committing close together,
+   * may wake it once; a rolled-back append, a replayed command id and an
+   * append of no events wake no one. It is also called after the listening
+   * connection came back from a loss (appends meanwhile would otherwise go
+   * unannounced). Not a replacement for polling: an announcement may be lost
+   * (it is sent apart from the append, and a failure to send is ignored), and
+   * the feed may hold an event back for an older transaction that appends
+   * nothing and so wakes no one when it ends. onAppend must not throw.
+   * Resolves once listening; returns the function that stops it.
+   */
+  watchFeed(onAppend: () => void): Promise<() => Promise<void>>;
+  /**
+   * The highest global position drawn so far (0 when nothing was ever
+   * appended), read from the position sequence, not from ledger_events. It may
+   * belong to an append that rolled back or has not committed yet: an upper
+   * bound of the feed, for lag metrics, never a checkpoint.
+   */
+  headPosition(): Promise<number>;
+  /**
+   * Takes the lock `name` of this store's schema without waiting, or returns
+   * null when someone else (another process, or another tryLock in this one)
+   * holds it: "one active instance" of a projector. Held until release() or
+   * until the holder dies (PostgreSQL: a session advisory lock on a connection
+   * of its own; PGlite: a lock of this process, which owns the database).
+   * `name` is a non-empty string of at most 200 characters.
+   */
+  tryLock(name: string): Promise<StoreLock | null>;
   verify(options?: VerifyOptions): Promise<VerifyReport>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

@@ -6,5 +6,5 @@ export { openEventStore, openDatabase, type EventStoreConfig, type OpenedEventSt
 export { migrate, migrateComponent, COMPONENT_NAME, type MigrationReport } from './migrate';
 export { MIGRATIONS, type Migration } from './migrations';
 export { SqlEventStore, LIMITS, type SqlEventStoreOptions } from './sql-event-store';
-export { SCHEMA_NAME, type Database, type ScriptExecutor } from './database';
+export { SCHEMA_NAME, type Database, type DatabaseLock, type ScriptExecutor } from './database';
 export { uuidv7 } from './uuid';

@@ -286,6 +286,9 @@ END
 $fn$;
 `;
 
+// No NOTIFY trigger: feed wake-ups are sent by the writer after its commit
+// (SqlEventStore), because a transaction that notifies serialises its commit
+// with every other notifying one. See docs/event-store.md, Feed wake-ups.
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'event store tables', sql: eventsTables },
   { version: 2, name: 'append function', sql: appendFunction },

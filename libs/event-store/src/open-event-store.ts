@@ -19,6 +19,12 @@ export interface EventStoreConfig {
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
   now?: () => Date;
+  /**
+   * Wake feed watchers after each committed append (default true): the store
+   * sends a NOTIFY of its own after the commit (SqlEventStoreOptions). False
+   * for a writer whose feed nobody watches, or whose readers only poll.
+   */
+  notifyAppends?: boolean;
 }
 
 export interface OpenedEventStore {
@@ -41,7 +47,11 @@ export async function openEventStore(config: EventStoreConfig = {}): Promise<Ope
   const db = await openDatabase(config);
   try {
     const migration = config.migrate === false ? null : await migrate(db, config.schema);
-    return { store: new SqlEventStore(db, config.now ? { now: config.now } : {}), migration };
+    const options = {
+      ...(config.now ? { now: config.now } : {}),
+      ...(config.notifyAppends !== undefined ? { notifyAppends: config.notifyAppends } : {}),
+    };
+    return { store: new SqlEventStore(db, options), migration };
   } catch (error) {
     await db.close();
     throw error;

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { Database, ScriptExecutor } from './database';
+import type { Database, DatabaseLock, ScriptExecutor } from './database';
 import { DataDirLockedError } from './errors';
 
 export interface PgliteOptions {
@@ -35,11 +35,45 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
     release();
     throw error;
   }
+  let closed = false;
+  // One PGlite is one session, whose advisory locks are re-entrant; and no
+  // other process can open this database (the folder lock, or memory).
+  // So a lock is a name held in this process.
+  const held = new Set<string>();
   return {
     backend: 'pglite',
     ...executor(db),
     transaction: <T>(fn: (tx: ScriptExecutor) => Promise<T>) => db.transaction((tx) => fn(executor(tx))),
+    listen: async (channel: string, fn: () => void) => {
+      let active = true;
+      // Quoted: PGlite would fold the name to lower case otherwise. It calls back in a microtask already.
+      const stop = await db.listen(`"${channel}"`, () => {
+        if (active) fn();
+      });
+      return async () => {
+        if (!active) return;
+        active = false;
+        if (!closed) await stop();
+      };
+    },
+    tryLock: async (scope: string, name: string): Promise<DatabaseLock | null> => {
+      if (closed) throw new Error('the store is closed');
+      const key = `${scope}\n${name}`;
+      if (held.has(key)) return null;
+      held.add(key);
+      let released = false;
+      return {
+        release: async () => {
+          if (released) return;
+          released = true;
+          held.delete(key);
+        },
+      };
+    },
     close: async () => {
+      if (closed) return;
+      closed = true;
+      held.clear();
       try {
         await db.close();
       } finally {

@@ -25,6 +25,24 @@ eventStoreContract('PGlite', {
   },
 });
 
+describe('PGlite: notifyAppends in the config', () => {
+  it('is passed to the store: on by default, off when told', async () => {
+    for (const [notifyAppends, expected] of [[undefined, 1], [false, 0]] as const) {
+      const { store } = await openEventStore(notifyAppends === undefined ? {} : { notifyAppends });
+      try {
+        let count = 0;
+        const stop = await store.watchFeed(() => count++);
+        await store.appendToStream(`license-${randomUUID()}`, 'no_stream', [{ type: 'LicenseIssued', data: {} }]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await stop();
+        expect(count).toBe(expected);
+      } finally {
+        await store.close();
+      }
+    }
+  });
+});
+
 describe('PGlite data folder', () => {
   let dir: string;
   beforeEach(() => {

@@ -19,8 +19,10 @@ import type {
   NewEvent,
   ReadFeedOptions,
   ReadStreamOptions,
+  ReadStreamsOptions,
   RecordedEvent,
   StoreHealth,
+  StoreLock,
   StreamAppend,
   StreamRead,
   VerifyFailure,
@@ -68,6 +70,15 @@ interface EventRow {
 export interface SqlEventStoreOptions {
   /** The store's clock, for metadata.recordedAt; tests pin it. */
   now?: () => Date;
+  /**
+   * Announce committed appends to feed watchers (default true): after an
+   * append of the store itself, or a transaction(fn) that appended, commits,
+   * the store sends `SELECT pg_notify('ledger_events_<schema>', '')` on its
+   * pool, in a statement of its own, coalesced (at most one in flight) and
+   * without the append waiting for it. False: this store wakes no one, and
+   * watchers (of any process) only find its appends by polling.
+   */
+  notifyAppends?: boolean;
 }
 
 /** The encoded arguments of one ledger_append call. */
@@ -90,10 +101,18 @@ interface AppendOutcome extends Omit<AppendResult, 'streams'> {
 }
 
 class SqlEventStoreSession implements EventStoreSession {
+  /** True once an append of this session wrote events (not a duplicate, not an empty append). */
+  wroteEvents = false;
+
   constructor(
     protected readonly executor: ScriptExecutor,
     protected readonly now: () => Date,
   ) {}
+
+  /** After an append of this session that wrote events. */
+  protected appended(): void {
+    this.wroteEvents = true;
+  }
 
   get sql(): ScriptExecutor {
     return this.executor;
@@ -111,6 +130,8 @@ class SqlEventStoreSession implements EventStoreSession {
     } catch (error) {
       throw translateError(error);
     }
+    // A replayed command id wrote nothing now; an append of empty streams only checked versions.
+    if (!outcome.duplicate && outcome.firstPosition !== null) this.appended();
     const { existing, streams: stored, ...rest } = outcome;
     return {
       ...rest,
@@ -145,6 +166,38 @@ class SqlEventStoreSession implements EventStoreSession {
     );
     const events = rows.map(toRecordedEvent);
     return { streamId, version: events.length ? events[events.length - 1]!.streamPosition : after, events };
+  }
+
+  async readStreams(streamIds: readonly string[], options: ReadStreamsOptions = {}): Promise<StreamRead[]> {
+    if (!Array.isArray(streamIds)) throw new InvalidAppendError('streamIds', 'must be an array of stream ids');
+    if (streamIds.length > LIMITS.streamsPerAppend)
+      throw new InvalidAppendError('streamIds', `at most ${LIMITS.streamsPerAppend} streams in one read, got ${streamIds.length}`);
+    streamIds.forEach((id, i) => checkStreamId(id, `streamIds[${i}]`));
+    if (typeof options !== 'object' || options === null) throw new InvalidAppendError('options', 'must be an object');
+    if (options.toPosition !== undefined) checkCount(options.toPosition, 'toPosition', 0);
+    const toTime = options.toRecordedAt === undefined ? null : toIsoInstant(options.toRecordedAt, 'toRecordedAt');
+    if (streamIds.length === 0) return [];
+    const unique = [...new Set(streamIds)];
+    const rows = await this.executor.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ledger_events e
+       WHERE e.stream_id = ANY ($1::text[])
+         AND ($2::bigint IS NULL OR e.global_position <= $2::bigint)
+         AND ($3::timestamptz IS NULL OR e.recorded_at <= $3::timestamptz)
+       ORDER BY e.stream_id, e.stream_position`,
+      [unique, options.toPosition ?? null, toTime],
+    );
+    const byStream = new Map<string, RecordedEvent[]>();
+    for (const row of rows) {
+      const event = toRecordedEvent(row);
+      const events = byStream.get(event.streamId);
+      if (events) events.push(event);
+      else byStream.set(event.streamId, [event]);
+    }
+    return streamIds.map((streamId) => {
+      // A copy per occurrence: a caller changing one read must not change another.
+      const events = [...(byStream.get(streamId) ?? [])];
+      return { streamId, version: events.length ? events[events.length - 1]!.streamPosition : 0, events };
+    });
   }
 
   async readFeed(options: ReadFeedOptions = {}): Promise<FeedRead> {
@@ -210,23 +263,126 @@ class SqlEventStoreSession implements EventStoreSession {
 }
 
 export class SqlEventStore extends SqlEventStoreSession implements EventStore {
+  private whereabouts: Promise<{ schema: string; channel: string }> | null = null;
+  private readonly notifyAppends: boolean;
+  /** The announcements being sent (one at a time), or null when none is. */
+  private announcing: Promise<void> | null = null;
+  /** An append committed while an announcement was in flight: one more after it. */
+  private announceAgain = false;
+  private closed = false;
+
   constructor(
     private readonly db: Database,
     options: SqlEventStoreOptions = {},
   ) {
     super(db, options.now ?? (() => new Date()));
+    if (options.notifyAppends !== undefined && typeof options.notifyAppends !== 'boolean')
+      throw new InvalidAppendError('notifyAppends', 'must be a boolean');
+    this.notifyAppends = options.notifyAppends ?? true;
+  }
+
+  /** The store's own append ran in a transaction of its own, which has committed. */
+  protected override appended(): void {
+    this.announce();
+  }
+
+  /**
+   * Wakes the feed's watchers, after the commit and outside the append's
+   * transaction: a transaction that notifies holds a database-wide lock from
+   * before its commit until the commit is flushed, so appends notifying
+   * themselves would commit one at a time instead of sharing WAL flushes.
+   * Here that lock is taken by a statement of its own, at most one per store
+   * at a time; appends committing meanwhile are announced once, after it.
+   * Nobody waits for it, and a failure is dropped: a wake-up is a hint, and
+   * readers poll as well.
+   */
+  private announce(): void {
+    if (!this.notifyAppends || this.closed) return;
+    if (this.announcing) {
+      this.announceAgain = true;
+      return;
+    }
+    this.announcing = this.sendAnnouncements();
+  }
+
+  private async sendAnnouncements(): Promise<void> {
+    try {
+      do {
+        this.announceAgain = false;
+        try {
+          const { channel } = await this.physicalSchema();
+          await this.db.query(`SELECT pg_notify($1, '')`, [channel]);
+        } catch {
+          // Only a hint: watchers poll too.
+        }
+      } while (this.announceAgain);
+    } finally {
+      this.announcing = null;
+    }
   }
 
   get backend() {
     return this.db.backend;
   }
 
-  transaction<T>(fn: (session: EventStoreSession) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new SqlEventStoreSession(tx, this.now)));
+  async transaction<T>(fn: (session: EventStoreSession) => Promise<T>): Promise<T> {
+    let session: SqlEventStoreSession | undefined;
+    const result = await this.db.transaction((tx) => fn((session = new SqlEventStoreSession(tx, this.now))));
+    // Committed (a rollback rejects above): announce what it appended, if anything.
+    if (session?.wroteEvents) this.announce();
+    return result;
   }
 
   migrateComponent(component: string, migrations: readonly ComponentMigration[]): Promise<ComponentMigrationReport> {
     return applyComponentMigrations(this.db, component, migrations);
+  }
+
+  async watchFeed(onAppend: () => void): Promise<() => Promise<void>> {
+    if (typeof onAppend !== 'function') throw new InvalidAppendError('onAppend', 'must be a function');
+    const { channel } = await this.physicalSchema();
+    return this.db.listen(channel, onAppend);
+  }
+
+  async headPosition(): Promise<number> {
+    // The identity's sequence, not max(global_position): no scan, no index, and it counts uncommitted draws too.
+    const [row] = await this.db.query<{ head: string | number | null }>(
+      `SELECT pg_sequence_last_value(pg_get_serial_sequence('ledger_events', 'global_position')::regclass) AS head`,
+    );
+    return Number(row?.head ?? 0);
+  }
+
+  async tryLock(name: string): Promise<StoreLock | null> {
+    checkText(name, 'name', LIMITS.idLength);
+    const { schema } = await this.physicalSchema();
+    return this.db.tryLock(`licensing-ledger:lock:${schema}`, name);
+  }
+
+  /**
+   * Where ledger_events is, as the store's statements find it through the
+   * search_path, whatever was configured; and the channel of its feed
+   * wake-ups: 'ledger_events_' || schema, or, for a schema name longer than
+   * 49 bytes, 'ledger_events_' || md5(schema), as a channel name is an
+   * identifier of at most 63 bytes (pg_notify refuses a longer one). Writers
+   * and watchers of every process compute the same name.
+   */
+  private physicalSchema(): Promise<{ schema: string; channel: string }> {
+    this.whereabouts ??= this.db
+      .query<{ schema: string; channel: string }>(
+        `SELECT n.nspname AS schema,
+                CASE WHEN octet_length(n.nspname) <= 49 THEN 'ledger_events_' || n.nspname
+                     ELSE 'ledger_events_' || md5(n.nspname) END AS channel
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.oid = to_regclass('ledger_events')`,
+      )
+      .then(([row]) => {
+        if (!row) throw new Error('no ledger_events table on the search_path: migrate the store first');
+        return row;
+      })
+      .catch((error: unknown) => {
+        this.whereabouts = null; // not cached: the next call may find the table migrated
+        throw error;
+      });
+    return this.whereabouts;
   }
 
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -254,8 +410,11 @@ export class SqlEventStore extends SqlEventStoreSession implements EventStore {
     }
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    this.closed = true; // announces nothing more
+    // An announcement in flight goes out first: nothing may reach the pool once it is closed.
+    await this.announcing;
+    await this.db.close();
   }
 }
 
