@@ -110,10 +110,12 @@ export const placementOf = (generation: number, schema: string | null = null): T
  * model goes live at once (empty, at the start of the feed); later ones are
  * built beside the live one.
  */
-export async function createGeneration(store: EventStore, model: ReadModel): Promise<GenerationRow> {
+export async function createGeneration(store: EventStore, model: ReadModel, options: { onlyIfNone?: boolean } = {}): Promise<GenerationRow> {
   return store.transaction(async (s) => {
     await s.sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`read-models:generations:${model.name}`]);
     const existing = await readGenerations(s.sql, model.name);
+    const live = existing.find((g) => g.status === 'live');
+    if (live && options.onlyIfNone) return live;
     const building = existing.find((g) => g.status === 'building');
     // A rebuild that died half-way leaves its tables: start that generation over.
     if (building) await dropGeneration(s.sql, model, building.generation);
@@ -134,6 +136,16 @@ export async function createGeneration(store: EventStore, model: ReadModel): Pro
 async function dropGeneration(sql: SqlExecutor, model: ReadModel, generation: number): Promise<void> {
   for (const table of model.tables) await execScript(sql, dropTableSql(table, placementOf(generation)));
   await sql.query('DELETE FROM read_model_generations WHERE projector = $1 AND generation = $2', [model.name, generation]);
+}
+
+/**
+ * Every read model has its tables (empty at first) before anything queries
+ * them, whichever process runs the projectors; concurrent callers create
+ * them once.
+ */
+export async function ensureLiveGenerations(store: EventStore, models: readonly ReadModel[]): Promise<void> {
+  await migrateReadModels(store);
+  for (const model of models) await createGeneration(store, model, { onlyIfNone: true });
 }
 
 /** Several statements through the one-statement query API (both drivers accept a simple multi-statement query without parameters). */

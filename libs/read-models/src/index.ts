@@ -8,6 +8,7 @@ export {
   applyEvents,
   compareCheckpoints,
   createGeneration,
+  ensureLiveGenerations,
   migrateReadModels,
   readGenerations,
 } from './generations';
@@ -17,3 +18,4 @@ export { LAG_COUNT_CAP, type ProjectionStatus, projectionStatus, readModelsReach
 export { type ReadModelVerifyReport, type TableComparison, type VerifyReadModelOptions, verifyReadModel } from './verify';
 export { replayRow, replayRows } from './as-of';
 export * from './projections';
+export * from './queries';

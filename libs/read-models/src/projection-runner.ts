@@ -155,7 +155,7 @@ export class ProjectionRunner {
   /** A model with no tables yet gets its first generation; one at another version is rebuilt and swapped. */
   private async ensureCurrent(model: ReadModel): Promise<GenerationRow> {
     const live = (await readGenerations(this.store.sql, model.name)).find((g) => g.status === 'live');
-    if (!live) return createGeneration(this.store, model);
+    if (!live) return createGeneration(this.store, model, { onlyIfNone: true });
     if (live.modelVersion === model.version) return live;
     this.log('warn', 'read model version changed: rebuilding', model.name, undefined, { from: live.modelVersion, to: model.version });
     await rebuildReadModel(this.store, model, { batchSize: this.batchSize });

@@ -9,7 +9,7 @@ import {
   stepGeneration,
 } from './generations';
 import type { ReadModel } from './read-model';
-import { viewSql } from './table-sql';
+import { physicalName, viewSql } from './table-sql';
 
 export interface RebuildProgress {
   projector: string;
@@ -82,6 +82,7 @@ export async function rebuildReadModel(store: EventStore, model: ReadModel, opti
       await s.sql.query("UPDATE read_model_generations SET status = 'live' WHERE projector = $1 AND generation = $2", [model.name, row.generation]);
       return { live, row };
     });
+    await analyze(store, model, building.generation);
     return {
       projector: model.name,
       generation: building.generation,
@@ -92,6 +93,17 @@ export async function rebuildReadModel(store: EventStore, model: ReadModel, opti
     };
   } finally {
     await lock.release().catch(() => undefined);
+  }
+}
+
+/**
+ * Fresh tables have no statistics and no visibility map: the planner would
+ * guess, and index-only scans would visit the heap. VACUUM cannot run in a
+ * transaction, so this comes after the swap; autovacuum keeps it up later.
+ */
+async function analyze(store: EventStore, model: ReadModel, generation: number): Promise<void> {
+  for (const table of model.tables) {
+    await store.sql.query(`VACUUM (ANALYZE) ${physicalName(table, placementOf(generation))}`).catch(() => undefined);
   }
 }
 

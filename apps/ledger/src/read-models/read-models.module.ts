@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { EVENT_STORE } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
-import { LEDGER_READ_MODELS, ProjectionRunner, migrateReadModels } from '@ledger/read-models';
+import { LEDGER_READ_MODELS, ProjectionRunner, ensureLiveGenerations } from '@ledger/read-models';
 import type { LedgerConfig } from '../config/ledger.config';
 import { LedgerMetrics } from '../metrics/ledger-metrics';
 import { ProjectionsController } from './projections.controller';
@@ -25,7 +25,7 @@ class ProjectionLifecycle implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     // The tables must exist before the first query, whoever runs the projectors.
-    await migrateReadModels(this.store);
+    await ensureLiveGenerations(this.store, LEDGER_READ_MODELS);
     await this.runner?.start();
   }
 

@@ -50,7 +50,8 @@ export const LICENSES_TABLE: TableSpec = {
   },
   indexes: [
     { columns: ['owner_id', 'license_id'] },
-    { columns: ['owner_id', 'model_code', 'status'] },
+    // Covers the inventory counts (an index-only scan per account).
+    { columns: ['owner_id', 'model_code', 'category', 'status', 'valid_until'] },
     { columns: ['device_id'], where: 'device_id IS NOT NULL' },
     { columns: ['valid_until'], where: "status IN ('available', 'bound')" },
     { columns: ['key_code'] },
