@@ -24,7 +24,7 @@ export interface TestLedger {
  * with the configured limit, and no Nest default parser beside it), on a store
  * and signing key of its own.
  */
-export async function startTestLedger(backend: TestBackend): Promise<TestLedger> {
+export async function startTestLedger(backend: TestBackend, readModels: Partial<LedgerConfig['readModels']> = {}): Promise<TestLedger> {
   const store = backend.store();
   const keyDir = mkdtempSync(join(tmpdir(), 'ledger-e2e-key-'));
   const config: LedgerConfig = {
@@ -36,7 +36,7 @@ export async function startTestLedger(backend: TestBackend): Promise<TestLedger>
     http: { bodyLimit: 1_048_576 },
     signing: { keyFile: join(keyDir, 'signing-key.pem') },
     // Short poll: a lost notification must not stall a test for long.
-    readModels: { projectors: true, batchSize: 500, pollMs: 100, readWaitTimeoutMs: 10_000 },
+    readModels: { projectors: true, batchSize: 500, pollMs: 100, readWaitTimeoutMs: 10_000, ...readModels },
   };
   let app: INestApplication | undefined;
   const close = async () => {

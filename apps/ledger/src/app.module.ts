@@ -8,6 +8,7 @@ import { DEFAULT_VENDOR, type LedgerConfig } from './config/ledger.config';
 import { HealthController } from './health/health.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { ReadModelsModule } from './read-models/read-models.module';
+import { QueriesModule } from './queries/queries.module';
 import { SigningModule } from './signing/signing.module';
 import { EventStoreModule } from './store/event-store.module';
 
@@ -42,6 +43,7 @@ export class AppModule {
         ApplicationModule.forRoot({ vendor: config.vendor ?? DEFAULT_VENDOR }),
         CommandsModule,
         ReadModelsModule.register(config.readModels),
+        QueriesModule,
         AuditModule,
       ],
       controllers: [HealthController],

@@ -1,0 +1,62 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { DomainError } from '@ledger/licensing';
+import { LedgerQueries } from '@ledger/read-models';
+import { IdParam } from '../commands/id-param';
+import { ReadYourWrites } from '../read-models/read-your-writes';
+import { ApiQueryResponses, AsOfQuery, ExpiringQuery, SearchQuery, ZodQuery, checkedCursor, parseAsOf } from './query-params';
+
+@ApiTags('queries')
+@Controller('v1')
+export class LedgerQueriesController {
+  constructor(
+    private readonly queries: LedgerQueries,
+    private readonly readYourWrites: ReadYourWrites,
+  ) {}
+
+  @Get('licenses/:id')
+  @ApiQueryResponses(
+    'A license: model, owner, state, binding, activation and expiry, deployment, key and PO, lineage both ways (predecessors oldest first, successors); asOf: as it was then',
+    'LICENSE_NOT_FOUND: no such license (or not yet at asOf)',
+  )
+  async license(@IdParam() id: string, @ZodQuery(AsOfQuery) query: z.infer<typeof AsOfQuery>) {
+    const now = new Date().toISOString();
+    await this.readYourWrites.waitFor(query.minPosition);
+    const asOf = parseAsOf(query.asOf, now);
+    const answer = asOf ? await this.queries.licenseAsOf(id, asOf.value, now) : await this.queries.license(id, now);
+    if (answer === null) throw new DomainError('LICENSE_NOT_FOUND', `license ${id} does not exist${asOf ? ' at that moment' : ''}`, { licenseId: id });
+    return asOf ? { asOf: asOf.echo, ...answer } : answer;
+  }
+
+  @Get('devices/:id')
+  @ApiQueryResponses(
+    'A device: owner, serial, model, channels, validity per category and channel, its licenses by category, earliest expiry; asOf: as it was then',
+    'DEVICE_NOT_FOUND: no such device (or not yet at asOf)',
+  )
+  async device(@IdParam() id: string, @ZodQuery(AsOfQuery) query: z.infer<typeof AsOfQuery>) {
+    const now = new Date().toISOString();
+    await this.readYourWrites.waitFor(query.minPosition);
+    const asOf = parseAsOf(query.asOf, now);
+    const answer = asOf ? await this.queries.deviceAsOf(id, asOf.value, now) : await this.queries.device(id, now);
+    if (answer === null) throw new DomainError('DEVICE_NOT_FOUND', `device ${id} does not exist${asOf ? ' at that moment' : ''}`, { deviceId: id });
+    return asOf ? { asOf: asOf.echo, ...answer } : answer;
+  }
+
+  @Get('search')
+  @ApiQueryResponses(
+    'Accounts by name (case-insensitive part), a PO number, a key code (dashes and case ignored), a License ID, a device serial (spaces and case ignored); no match is an empty page',
+  )
+  async search(@ZodQuery(SearchQuery) query: z.infer<typeof SearchQuery>) {
+    await this.readYourWrites.waitFor(query.minPosition);
+    return checkedCursor(() => this.queries.search(query.q, query));
+  }
+
+  @Get('expiring')
+  @ApiQueryResponses('Licenses (available or bound) and devices whose validity ends within the next `days` days, soonest first')
+  async expiring(@ZodQuery(ExpiringQuery) query: z.infer<typeof ExpiringQuery>) {
+    const now = new Date().toISOString();
+    await this.readYourWrites.waitFor(query.minPosition);
+    return checkedCursor(() => this.queries.expiring(query.days, query, now));
+  }
+}
