@@ -66,3 +66,29 @@ describe.each(BACKENDS)('metrics and projections on $name', (backend) => {
     expect(sample(text, 'ledger_projected_events_total', { projector: 'accounts' })).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe.each(BACKENDS)('with LEDGER_PROJECTORS=off on $name', (backend) => {
+  let ledger: TestLedger;
+  beforeAll(async () => {
+    ledger = await startTestLedger(backend, { projectors: false, readWaitTimeoutMs: 200 });
+  });
+  afterAll(() => ledger?.close());
+
+  it('serves the (empty) read models, reports the lag, and answers minPosition with 503', async () => {
+    const http = () => request(ledger.app.getHttpServer());
+    const opened = await http()
+      .post('/v1/accounts')
+      .set('X-Actor', 'metrics-test')
+      .send({ kind: 'partner', name: 'Nobody Projects Me', parentId: DEFAULT_VENDOR.accountId, emails: ['n@example.com'] })
+      .expect(201);
+    // The tables exist (nobody fills them here): a query answers, it does not fail.
+    await http().get(`/v1/accounts/${opened.body.accountId}`).expect(404);
+    const status = (await http().get('/v1/projections').expect(200)).body;
+    const accounts = status.projections.find((p: { projector: string }) => p.projector === 'accounts');
+    expect(accounts).toMatchObject({ position: 0, generation: 1 });
+    expect(accounts.lagEvents).toBeGreaterThanOrEqual(2);
+    const behind = await http().get(`/v1/accounts/${opened.body.accountId}?minPosition=${opened.body.position}`).expect(503);
+    expect(behind.headers['retry-after']).toBe('1');
+    expect(behind.body).toMatchObject({ code: 'READ_MODELS_BEHIND', details: { minPosition: opened.body.position, positions: { accounts: 0 } } });
+  });
+});
