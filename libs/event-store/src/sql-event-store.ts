@@ -43,6 +43,9 @@ export const LIMITS = Object.freeze({
   feedBatch: 10_000,
 });
 
+/** Shortest time between two wake-ups of one store: a bound on their cost, and on the delay they add. */
+const ANNOUNCE_INTERVAL_MS = 5;
+
 const STREAM_ID = /^[\x21-\x7e]+$/; // printable ASCII, no spaces: safe in URLs, logs and file names
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -296,6 +299,8 @@ export class SqlEventStore extends SqlEventStoreSession implements EventStore {
    * Nobody waits for it, and a failure is dropped: a wake-up is a hint, and
    * readers poll as well.
    */
+  private lastAnnounced = -Infinity;
+
   private announce(): void {
     if (!this.notifyAppends || this.closed) return;
     if (this.announcing) {
@@ -308,10 +313,17 @@ export class SqlEventStore extends SqlEventStoreSession implements EventStore {
   private async sendAnnouncements(): Promise<void> {
     try {
       do {
+        // At most one wake-up per interval: under load the loop would otherwise
+        // notify back to back, each one a commit of its own.
+        const wait = this.lastAnnounced + ANNOUNCE_INTERVAL_MS - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.lastAnnounced = performance.now();
         this.announceAgain = false;
         try {
           const { channel } = await this.physicalSchema();
-          await this.db.query(`SELECT pg_notify($1, '')`, [channel]);
+          // Its own implicit transaction: a lost wake-up on a crash costs nothing
+          // (readers poll), so its commit need not wait for the WAL flush.
+          await this.db.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, [channel]);
         } catch {
           // Only a hint: watchers poll too.
         }

@@ -1,4 +1,4 @@
-import type { ComponentMigration, EventStore, EventStoreSession, FeedCheckpoint, RecordedEvent, SqlExecutor } from '@ledger/event-store';
+import type { ComponentMigration, EventStore, EventStoreSession, FeedCheckpoint, FeedRead, RecordedEvent, SqlExecutor } from '@ledger/event-store';
 import { FEED_START } from '@ledger/event-store';
 import type { ReadModel, Rows } from './read-model';
 import { RowSet } from './row-set';
@@ -158,14 +158,17 @@ export async function applyEvents(sql: SqlExecutor, model: ReadModel, placement:
   const wanted = new Map<string, Set<string>>(model.tables.map((t) => [t.name, new Set<string>()]));
   for (const event of events) for (const [table, key] of model.touches(event)) wanted.get(table)?.add(key);
   const rows = new RowSet(model.tables);
-  for (const table of model.tables) {
-    const keys = [...wanted.get(table.name)!];
-    const found = await loadRows(sql, table, placement, keys);
-    const byKey = new Map(found.map((r) => [String(r[table.key]), r]));
-    for (const key of keys) rows.load(table.name, key, byKey.get(key) ?? null);
-  }
+  // One statement per table, sent together: postgres.js pipelines them on the transaction's connection.
+  await Promise.all(
+    model.tables.map(async (table) => {
+      const keys = [...wanted.get(table.name)!];
+      const found = await loadRows(sql, table, placement, keys);
+      const byKey = new Map(found.map((r) => [String(r[table.key]), r]));
+      for (const key of keys) rows.load(table.name, key, byKey.get(key) ?? null);
+    }),
+  );
   for (const event of events) applyOnce(model, rows, event);
-  for (const change of rows.changes()) await writeRows(sql, change.table, placement, change.upserts, change.deletes);
+  await Promise.all(rows.changes().map((change) => writeRows(sql, change.table, placement, change.upserts, change.deletes)));
 }
 
 /**
@@ -197,9 +200,9 @@ export async function stepGeneration(
   model: ReadModel,
   generation: GenerationRow,
   batchSize: number,
-  options: { schema?: string | null; upTo?: FeedCheckpoint; record?: boolean } = {},
+  options: { schema?: string | null; upTo?: FeedCheckpoint; record?: boolean; prefetched?: FeedRead } = {},
 ): Promise<RecordedEvent[]> {
-  const feed = await session.readFeed({ after: generation.checkpoint, limit: batchSize });
+  const feed = options.prefetched ?? (await session.readFeed({ after: generation.checkpoint, limit: batchSize }));
   const events = options.upTo ? feed.events.filter((e) => compareCheckpoints(checkpointOf(e), options.upTo!) <= 0) : feed.events;
   if (events.length === 0) return [];
   await applyEvents(session.sql, model, placementOf(generation.generation, options.schema ?? null), events);

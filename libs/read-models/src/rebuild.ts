@@ -1,6 +1,8 @@
-import type { EventStore, FeedCheckpoint } from '@ledger/event-store';
+import type { EventStore, FeedCheckpoint, FeedRead } from '@ledger/event-store';
 import {
   type GenerationRow,
+  checkpointOf,
+  compareCheckpoints,
   createGeneration,
   dropGeneration,
   execScript,
@@ -58,16 +60,24 @@ export async function rebuildReadModel(store: EventStore, model: ReadModel, opti
       return { projector: model.name, generation: building.generation, replaced: null, eventsApplied: 0, checkpoint: building.checkpoint, seconds: 0 };
     }
     let eventsApplied = 0;
+    // The next batch is read while this one is applied: the feed read and the
+    // fold then overlap (the building generation is ours alone, so a batch
+    // read ahead stays valid as long as its start is the checkpoint applied).
+    let next: Promise<FeedRead> = store.readFeed({ after: building.checkpoint, limit: batchSize });
     for (;;) {
       options.signal?.throwIfAborted();
+      const feed = await next;
+      if (feed.events.length === batchSize) next = store.readFeed({ after: feed.checkpoint, limit: batchSize });
       const events = await store.transaction(async (s) => {
-        const row = await lockGeneration(s.sql, model.name, { generation: building.generation });
-        return stepGeneration(s, model, row!, batchSize);
+        const row = (await lockGeneration(s.sql, model.name, { generation: building.generation }))!;
+        if (compareCheckpoints(row.checkpoint, building.checkpoint) !== 0) throw new Error(`generation ${row.generation} of ${model.name} moved under its rebuild`);
+        return stepGeneration(s, model, row, batchSize, { prefetched: feed });
       });
-      eventsApplied += events.length;
       const last = events[events.length - 1];
+      if (last) building.checkpoint = checkpointOf(last);
+      eventsApplied += events.length;
       if (last) options.onProgress?.({ projector: model.name, generation: building.generation, eventsApplied, position: last.globalPosition });
-      if (events.length < batchSize) break;
+      if (feed.events.length < batchSize) break;
     }
     const swapped = await store.transaction(async (s) => {
       const live = await lockGeneration(s.sql, model.name, { status: 'live' });
