@@ -1,6 +1,8 @@
-import type { EventStore, StoreLock } from '@ledger/event-store';
+import type { EventStore, FeedCheckpoint, FeedRead, RecordedEvent, StoreLock } from '@ledger/event-store';
 import {
   type GenerationRow,
+  checkpointOf,
+  compareCheckpoints,
   createGeneration,
   lockGeneration,
   migrateReadModels,
@@ -18,6 +20,13 @@ export interface ProjectionRunnerOptions {
   pollMs?: number;
   /** How often a standby retries to become the active instance of a projector. */
   standbyRetryMs?: number;
+  /**
+   * Once caught up, the shortest time between the starts of two batches of one
+   * projector: under a steady stream of commands, batches of a few events each
+   * would cost a transaction per projector per wake-up; waiting a little
+   * gathers them. An idle projector woken after longer starts at once.
+   */
+  minIntervalMs?: number;
   log?: (entry: { level: 'info' | 'warn' | 'error'; msg: string; projector?: string; error?: unknown; [k: string]: unknown }) => void;
   /** After each committed batch: how long its events waited since they were recorded (ms). */
   onBatch?: (projector: string, events: number, delaysMs: readonly number[]) => void;
@@ -48,7 +57,9 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly standbyRetryMs: number;
+  private readonly minIntervalMs: number;
   private readonly listeners = new Set<() => void>();
+  private readonly feed: SharedFeed;
 
   constructor(
     private readonly store: EventStore,
@@ -58,6 +69,8 @@ export class ProjectionRunner {
     this.batchSize = options.batchSize ?? 1_000;
     this.pollMs = options.pollMs ?? 1_000;
     this.standbyRetryMs = options.standbyRetryMs ?? 2_000;
+    this.minIntervalMs = options.minIntervalMs ?? 25;
+    this.feed = new SharedFeed(store);
   }
 
   async start(): Promise<void> {
@@ -127,20 +140,37 @@ export class ProjectionRunner {
 
   private async follow(loop: Loop): Promise<void> {
     const { model } = loop;
-    await this.ensureCurrent(model);
+    let checkpoint = (await this.ensureCurrent(model)).checkpoint;
     this.log('info', 'projector active', model.name);
+    let started = 0;
     while (!this.stopping) {
-      const applied = await this.store.transaction(async (s) => {
-        const live = await lockGeneration(s.sql, model.name, { status: 'live' });
-        if (!live) throw new Error(`read model ${model.name} has no live generation`);
-        if (live.modelVersion !== model.version) return -1;
-        const events = await stepGeneration(s, model, live, this.batchSize);
-        return events;
-      });
-      if (applied === -1) {
-        // Another instance's newer code, or ours after an upgrade: rebuild before following.
-        await this.ensureCurrent(model);
-        continue;
+      started = performance.now();
+      // Read outside the batch's transaction, shared by every projector here at
+      // the same checkpoint (they usually are: they all follow the one feed).
+      // Nothing new: no transaction at all.
+      const feed = await this.feed.read(checkpoint, this.batchSize);
+      let applied: RecordedEvent[] = [];
+      if (feed.events.length > 0) {
+        const outcome = await this.store.transaction(async (s) => {
+          const live = await lockGeneration(s.sql, model.name, { status: 'live' });
+          if (!live) throw new Error(`read model ${model.name} has no live generation`);
+          if (live.modelVersion !== model.version) return 'outdated' as const;
+          // Someone else moved it (a rebuild swapped in, another instance ran):
+          // what was read may not start where the model is; read again from there.
+          if (compareCheckpoints(live.checkpoint, checkpoint) !== 0) return live.checkpoint;
+          return stepGeneration(s, model, live, this.batchSize, { prefetched: feed });
+        });
+        if (outcome === 'outdated') {
+          // Another instance's newer code, or ours after an upgrade: rebuild before following.
+          checkpoint = (await this.ensureCurrent(model)).checkpoint;
+          continue;
+        }
+        if (!Array.isArray(outcome)) {
+          checkpoint = outcome;
+          continue;
+        }
+        applied = outcome;
+        checkpoint = checkpointOf(applied[applied.length - 1]!);
       }
       loop.error = null;
       if (applied.length > 0) {
@@ -148,7 +178,11 @@ export class ProjectionRunner {
         this.options.onBatch?.(model.name, applied.length, applied.map((e) => now - Date.parse(e.metadata.recordedAt)));
         for (const listener of this.listeners) listener();
       }
-      if (applied.length < this.batchSize) await this.sleep(loop, this.pollMs);
+      if (feed.events.length < this.batchSize) {
+        await this.sleep(loop, this.pollMs);
+        const early = started + this.minIntervalMs - performance.now();
+        if (early > 0 && !this.stopping) await new Promise((resolve) => setTimeout(resolve, early));
+      }
     }
   }
 
@@ -184,5 +218,28 @@ async function release(lock: StoreLock): Promise<void> {
     await lock.release();
   } catch {
     // The lock died with its connection: nothing left to release.
+  }
+}
+
+/**
+ * Feed reads shared by the projectors of one process: those asking from the
+ * same checkpoint at about the same time (woken by the same notification)
+ * share one query. A read is kept only while in flight and a few
+ * milliseconds after, so a later ask sees later commits.
+ */
+class SharedFeed {
+  private readonly reads = new Map<string, Promise<FeedRead>>();
+
+  constructor(private readonly store: EventStore) {}
+
+  read(after: FeedCheckpoint, limit: number): Promise<FeedRead> {
+    const key = `${after.epoch}.${after.txId}.${after.position}/${limit}`;
+    const known = this.reads.get(key);
+    if (known) return known;
+    const read = this.store.readFeed({ after, limit });
+    this.reads.set(key, read);
+    const forget = () => setTimeout(() => this.reads.delete(key), 5);
+    read.then(forget, forget);
+    return read;
   }
 }
