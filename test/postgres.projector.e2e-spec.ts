@@ -4,38 +4,21 @@
  * its read models end identical to a rebuild; SIGTERM stops it cleanly.
  * PostgreSQL only (the file name keeps it out of runs without DATABASE_URL).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { type EventStore, type NewEvent, openEventStore } from '@ledger/event-store';
 import { LEDGER_READ_MODELS, type ProjectionStatus, projectionStatus, verifyReadModel } from '@ledger/read-models';
+import { type Running, startJsonLogging } from './child-process';
 
 const MAIN = resolve(__dirname, '../dist/apps/projector/src/main.js');
 const databaseUrl = process.env['DATABASE_URL']!;
 const ACCOUNTS = 3_000;
 
-interface Running {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
 function startProjector(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  const collect = (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part) as Record<string, unknown>); // every line must be JSON
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, lines, exited };
+  return startJsonLogging(MAIN, env);
 }
 
 async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, ms = 60_000, every = 20): Promise<T> {
@@ -110,7 +93,8 @@ describe('the projector process on PostgreSQL', () => {
     expect(afterKill.lagEvents).toBeGreaterThan(0);
     expect(first.lines).toContainEqual(expect.objectContaining({ msg: 'projector running' }));
 
-    const second = startProjector(env);
+    // Started again, with its metrics served (a port the system picks).
+    const second = startProjector({ ...env, PROJECTOR_METRICS_PORT: '0', HOST: '127.0.0.1' });
     children.push(second.child);
     await waitFor(
       'every projector to catch up',
@@ -121,6 +105,11 @@ describe('the projector process on PostgreSQL', () => {
       90_000,
       100,
     );
+    const listening = second.lines.find((l) => l['msg'] === 'metrics listening');
+    const scrape = await fetch(`http://127.0.0.1:${String(listening?.['port'])}/metrics`);
+    expect(scrape.status).toBe(200);
+    const applied = /^ledger_projected_events_total\{projector="accounts"\} (\d+)$/m.exec(await scrape.text());
+    expect(Number(applied?.[1])).toBe(afterKill.lagEvents);
     const rows = await store.sql.query<{ n: string }>('SELECT count(*) AS n FROM rm_accounts');
     expect(Number(rows[0]!.n)).toBe(ACCOUNTS);
 

@@ -5,10 +5,12 @@
  * Same settings as the ledger (docs/configuration.md). PGlite is one process:
  * the embedded default runs the projectors inside the ledger instead.
  */
+import { type Server, createServer } from 'node:http';
 import pino from 'pino';
 import { type EventStore, openEventStore } from '@ledger/event-store';
 import { LEDGER_READ_MODELS, ProjectionRunner, migrateReadModels } from '@ledger/read-models';
 import { type LedgerConfig, loadConfig, redactUrl } from '../../ledger/src/config/ledger.config';
+import { LedgerMetrics } from '../../ledger/src/metrics/ledger-metrics';
 
 const logger = pino({ base: { service: 'projector' }, level: 'info' });
 
@@ -24,16 +26,23 @@ async function main(config: LedgerConfig): Promise<void> {
   const { store, migration } = await openEventStore({ databaseUrl, schema: config.store.schema, poolSize: config.store.poolSize });
   logger.info({ msg: 'event store open', where: redactUrl(databaseUrl), schema: config.store.schema, migrationsApplied: migration?.applied ?? [] });
   let runner: ProjectionRunner | null = null;
+  const metrics = config.projectorMetricsPort === undefined ? null : new LedgerMetrics();
+  let server: Server | null = null;
   try {
+    if (metrics) server = await serveMetrics(metrics, config.host, config.projectorMetricsPort!);
     await migrateReadModels(store);
     runner = new ProjectionRunner(store, LEDGER_READ_MODELS, {
       batchSize: config.readModels.batchSize,
       pollMs: config.readModels.pollMs,
       log: ({ level, msg, error, ...rest }) => logger[level]({ msg, ...rest, ...(error ? { error: String(error) } : {}) }),
-      onBatch: (projector, events) => logger.debug({ msg: 'batch applied', projector, events }),
+      onBatch: (projector, events, delaysMs) => {
+        metrics?.recordBatch(projector, delaysMs);
+        logger.debug({ msg: 'batch applied', projector, events });
+      },
     });
     await runner.start();
   } catch (error) {
+    server?.close();
     await runner?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
@@ -44,10 +53,36 @@ async function main(config: LedgerConfig): Promise<void> {
     batchSize: config.readModels.batchSize,
     pollMs: config.readModels.pollMs,
   });
-  installShutdown(runner, store, config.shutdownTimeoutMs);
+  installShutdown(runner, store, config.shutdownTimeoutMs, server);
 }
 
-function installShutdown(runner: ProjectionRunner, store: EventStore, timeoutMs: number): void {
+/**
+ * Prometheus text at GET /metrics (PROJECTOR_METRICS_PORT): what this
+ * process applied and how long its events waited. Positions and lag are the
+ * API's /metrics (read from the database, whoever projects).
+ */
+function serveMetrics(metrics: LedgerMetrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      logger.info({ msg: 'metrics listening', port: typeof address === 'object' && address ? address.port : port });
+      resolve(server);
+    });
+  });
+}
+
+function installShutdown(runner: ProjectionRunner, store: EventStore, timeoutMs: number, server: Server | null): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -57,6 +92,7 @@ function installShutdown(runner: ProjectionRunner, store: EventStore, timeoutMs:
       logger.error({ msg: 'shutdown did not finish in time', timeoutMs });
       process.exit(1);
     }, timeoutMs).unref();
+    server?.close();
     // A batch in flight commits or rolls back before the store closes.
     runner
       .stop()

@@ -39,6 +39,8 @@ export interface LedgerConfig {
     /** How long a query with minPosition waits for the read models before answering 503. */
     readWaitTimeoutMs: number;
   };
+  /** apps/projector only: serve its Prometheus metrics on this port (unset: none). */
+  projectorMetricsPort?: number;
 }
 
 /** The vendor account every ledger has from its first start (LEDGER_VENDOR_ACCOUNT_ID, LEDGER_VENDOR_NAME). */
@@ -113,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
     },
     vendor: { accountId: vendorId.toLowerCase(), name: env['LEDGER_VENDOR_NAME'] || DEFAULT_VENDOR.name },
   };
+  if (env['PROJECTOR_METRICS_PORT']) config.projectorMetricsPort = integer('PROJECTOR_METRICS_PORT', 0, 0, 65_535);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
