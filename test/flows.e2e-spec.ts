@@ -5,40 +5,20 @@
  * numbers and serials of its own (random suffixes), so tests share one app
  * per backend without seeing each other's data.
  */
-import { createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
+import { createPublicKey, randomUUID, verify } from 'node:crypto';
 import type { EventStore, FeedCheckpoint, RecordedEvent } from '@ledger/event-store';
 import { FEED_START, canonicalJson } from '@ledger/event-store';
 import { KEY_ALPHABET, addDays, formatKeyCode, parseKeyCode } from '@ledger/licensing';
-import request, { type Response } from 'supertest';
-import { DEFAULT_VENDOR } from '../apps/ledger/src/config/ledger.config';
 import { verifySignedDocument } from '../apps/ledger/src/signing/signed-document';
 import { startTestLedger, type TestLedger } from './app';
 import { BACKENDS } from './backends';
+import { type Json, PortalKit, UUID, sfx } from './portal-kit';
 
-const VENDOR = DEFAULT_VENDOR.accountId;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Crockford base32 (no I, L, O, U), four groups of five. */
 const KEY_CODE = /^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/;
 const DAY_MS = 86_400_000;
 
-/** A response body: JSON, checked by the assertions. */
-type Json = any;
-
-interface CommandHeaders {
-  /** X-Actor; every request sends one (`ACTOR` when not given). */
-  actor?: string;
-  /** Idempotency-Key, when given. */
-  key?: string;
-  /** X-Correlation-Id, when given. */
-  correlationId?: string;
-}
-
 const ACTOR = 'e2e-portal-user@example.com';
-
-/** A random suffix for names, codes and serials: every test has data of its own. */
-function sfx(): string {
-  return randomBytes(5).toString('hex');
-}
 
 function sortedCopy<T>(values: readonly T[]): T[] {
   return [...values].sort();
@@ -47,8 +27,9 @@ function sortedCopy<T>(values: readonly T[]): T[] {
 describe.each(BACKENDS)('portal flows on $name', (backend) => {
   let ledger: TestLedger;
   let store: EventStore;
-  /** Every answer of the current test, to check that none was a 5xx. */
-  let answers: { method: string; path: string; status: number; body: unknown }[] = [];
+  /** Every answer of the current test is kept, to check that none was a 5xx. */
+  const kit = new PortalKit(() => ledger.app, ACTOR);
+  const { http, post, ok, refused, openAccount, defineModel, keyFor, licensesFor, registerDevice } = kit;
 
   beforeAll(async () => {
     ledger = await startTestLedger(backend);
@@ -60,53 +41,13 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
   });
 
   beforeEach(() => {
-    answers = [];
+    kit.reset();
   });
 
   afterEach(() => {
     // Never a 500, whatever the test sent.
-    expect(answers.filter((a) => a.status >= 500)).toEqual([]);
+    expect(kit.answers.filter((a) => a.status >= 500)).toEqual([]);
   });
-
-  // ------------------------------------------------------------------ HTTP helpers
-
-  function http() {
-    return request(ledger.app.getHttpServer());
-  }
-
-  async function post(path: string, body?: object, headers: CommandHeaders = {}): Promise<Response> {
-    let req = http().post(path).set('X-Actor', headers.actor ?? ACTOR);
-    if (headers.key !== undefined) req = req.set('Idempotency-Key', headers.key);
-    if (headers.correlationId !== undefined) req = req.set('X-Correlation-Id', headers.correlationId);
-    const res = body === undefined ? await req : await req.send(body);
-    answers.push({ method: 'POST', path, status: res.status, body: res.body });
-    return res;
-  }
-
-  /** A command that must succeed: 201, and the result with its position. */
-  async function ok(path: string, body?: object, headers: CommandHeaders = {}): Promise<Json> {
-    const res = await post(path, body, headers);
-    if (res.status !== 201) throw new Error(`POST ${path} ${JSON.stringify(body)}: expected 201, got ${res.status} ${JSON.stringify(res.body)}`);
-    expect(res.body.position === null || Number.isSafeInteger(res.body.position)).toBe(true);
-    return res.body;
-  }
-
-  /** A command that must be refused with this status and code, as an RFC 9457 problem. */
-  async function refused(path: string, body: object | undefined, status: number, code: string, headers: CommandHeaders = {}): Promise<Json> {
-    const res = await post(path, body, headers);
-    if (res.status !== status || res.body?.code !== code)
-      throw new Error(`POST ${path} ${JSON.stringify(body)}: expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({
-      type: `urn:ledger:problem:${code.toLowerCase().replaceAll('_', '-')}`,
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      instance: path.split('?')[0],
-      code,
-    });
-    return res.body;
-  }
 
   // ------------------------------------------------------------------ store helpers
 
@@ -136,44 +77,6 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
       feedAt = read.checkpoint;
       if (read.events.length < 10_000) return { position: feedMax, events: feedEvents };
     }
-  }
-
-  // ------------------------------------------------------------------ fixtures
-
-  async function openAccount(kind: 'partner' | 'customer', parentId: string = VENDOR): Promise<string> {
-    const { accountId } = await ok('/v1/accounts', { kind, name: `${kind} ${sfx()}`, parentId, emails: [`${kind}-${sfx()}@example.com`] });
-    expect(accountId).toMatch(UUID);
-    return accountId;
-  }
-
-  async function defineModel(terms: { bindsTo: string; category: string; termDays: number | null; deviceModels?: string[]; seats?: number }): Promise<string> {
-    const code = `${terms.category.toUpperCase()}-${terms.bindsTo.toUpperCase()}-${sfx()}`;
-    await ok('/v1/license-models', { code, name: `Model ${code}`, ...terms });
-    return code;
-  }
-
-  async function placeOrder(buyerId: string, lines: { modelCode: string; quantity: number }[]): Promise<{ poNumber: string; keys: Json[] }> {
-    const poNumber = `PO-${sfx()}`;
-    await ok('/v1/purchase-orders', { poNumber, buyerId, deliveryEmails: ['licensing@example.com'], lines });
-    const { keys } = await ok(`/v1/purchase-orders/${poNumber}/fulfilment`, {});
-    return { poNumber, keys };
-  }
-
-  async function keyFor(buyerId: string, modelCode: string, quantity: number): Promise<string> {
-    return (await placeOrder(buyerId, [{ modelCode, quantity }])).keys[0].keyCode;
-  }
-
-  /** `quantity` fresh licenses of a model in an account: a PO, its key, claimed. */
-  async function licensesFor(accountId: string, modelCode: string, quantity: number): Promise<string[]> {
-    const claim = await ok(`/v1/keys/${await keyFor(accountId, modelCode, quantity)}/claim`, { accountId });
-    expect(claim.licenseIds).toHaveLength(quantity);
-    return claim.licenseIds;
-  }
-
-  async function registerDevice(ownerId: string, model: string, channels = 0): Promise<string> {
-    const { deviceId } = await ok('/v1/devices', { ownerId, serial: `SN-${sfx()}`, model, channels });
-    expect(deviceId).toMatch(UUID);
-    return deviceId;
   }
 
   function expectNear(instant: string, from: number, to: number): void {
@@ -691,7 +594,7 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
     const form = await http().post('/v1/accounts').set('Content-Type', 'application/x-www-form-urlencoded').send('kind=customer');
     expect(form.status).toBe(415);
     expect(form.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    answers.push({ method: 'POST', path: '/v1/accounts', status: malformed.status, body: malformed.body }, { method: 'POST', path: '/v1/accounts', status: form.status, body: form.body });
+    kit.answers.push({ method: 'POST', path: '/v1/accounts', status: malformed.status, body: malformed.body }, { method: 'POST', path: '/v1/accounts', status: form.status, body: form.body });
 
     // Purchase orders: delivery e-mails are mandatory; quantities are positive; PO numbers are unique.
     const poNumber = `PO-${sfx()}`;

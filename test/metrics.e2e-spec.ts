@@ -40,7 +40,7 @@ describe.each(BACKENDS)('metrics and projections on $name', (backend) => {
 
     // Wait for the read models to reach the command, then the lag is zero.
     await request(ledger.app.getHttpServer()).get(`/v1/projections`).expect(200);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     let projections: { feedHead: number; projections: { projector: string; position: number; lagEvents: number; lagSeconds: number }[] };
     for (;;) {
       projections = (await request(ledger.app.getHttpServer()).get('/v1/projections').expect(200)).body;

@@ -2,36 +2,16 @@
  * The built ledger as an operator runs it (`npm start` runs this same file
  * after building): start, answer, stop cleanly on SIGTERM, refuse bad settings.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type Running, startJsonLogging } from './child-process';
 
 const MAIN = resolve(__dirname, '../dist/apps/ledger/src/main.js');
 
-interface Running {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
 function start(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  const collect = (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part) as Record<string, unknown>); // every line must be JSON
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, lines, exited };
+  return startJsonLogging(MAIN, { PORT: '0', HOST: '127.0.0.1', ...env });
 }
 
 async function waitForLine(running: Running, predicate: (line: Record<string, unknown>) => boolean, ms = 30_000) {

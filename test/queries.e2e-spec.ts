@@ -5,27 +5,17 @@
  * (with DATABASE_URL) PostgreSQL. Every test opens accounts, codes and
  * serials of its own; the app is shared per backend.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EventStore } from '@ledger/event-store';
-import request, { type Response } from 'supertest';
-import { DEFAULT_VENDOR } from '../apps/ledger/src/config/ledger.config';
 import { startTestLedger, type TestLedger } from './app';
 import { BACKENDS } from './backends';
+import { type Json, PortalKit, VENDOR, sfx } from './portal-kit';
 
-const VENDOR = DEFAULT_VENDOR.accountId;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DAY_MS = 86_400_000;
 /** Small, so that a minPosition never reached answers 503 quickly. */
 const READ_WAIT_TIMEOUT_MS = 1_500;
 
-/** A response body: JSON, checked by the assertions. */
-type Json = any;
-
 const ACTOR = 'e2e-queries@example.com';
-
-function sfx(): string {
-  return randomBytes(5).toString('hex');
-}
 
 function sortedCopy<T>(values: readonly T[]): T[] {
   return [...values].sort();
@@ -40,9 +30,9 @@ function counts(modelCode: string, category: string, buckets: Partial<typeof zer
 describe.each(BACKENDS)('queries on $name', (backend) => {
   let ledger: TestLedger;
   let store: EventStore;
-  let answers: { method: string; path: string; status: number; body: unknown }[] = [];
-  /** The highest position a command of the current test answered with: every query waits for it. */
-  let position = 0;
+  /** Keeps every answer, and the highest position a command of the current test answered with: every query waits for it. */
+  const kit = new PortalKit(() => ledger.app, ACTOR);
+  const { http, ok, get, openAccount, defineModel, placeOrder, licensesFor, registerDevice } = kit;
 
   beforeAll(async () => {
     ledger = await startTestLedger(backend, { readWaitTimeoutMs: READ_WAIT_TIMEOUT_MS });
@@ -54,46 +44,19 @@ describe.each(BACKENDS)('queries on $name', (backend) => {
   });
 
   beforeEach(() => {
-    answers = [];
-    position = 0;
+    kit.reset();
   });
 
   afterEach(() => {
     // Never a 500, whatever the test sent (a 503 is asked for on purpose once).
-    expect(answers.filter((a) => a.status >= 500 && a.status !== 503)).toEqual([]);
+    expect(kit.answers.filter((a) => a.status >= 500 && a.status !== 503)).toEqual([]);
   });
 
   // ------------------------------------------------------------------ HTTP helpers
 
-  function http() {
-    return request(ledger.app.getHttpServer());
-  }
-
-  async function post(path: string, body?: object): Promise<Response> {
-    const req = http().post(path).set('X-Actor', ACTOR);
-    const res = body === undefined ? await req : await req.send(body);
-    answers.push({ method: 'POST', path, status: res.status, body: res.body });
-    return res;
-  }
-
-  /** A command that must succeed: 201; its position is remembered for the next queries. */
-  async function ok(path: string, body?: object): Promise<Json> {
-    const res = await post(path, body);
-    if (res.status !== 201) throw new Error(`POST ${path} ${JSON.stringify(body)}: expected 201, got ${res.status} ${JSON.stringify(res.body)}`);
-    if (res.body.position !== null) position = Math.max(position, res.body.position);
-    return res.body;
-  }
-
-  async function get(path: string, query: Record<string, string | number | undefined> = {}): Promise<Response> {
-    const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-    const res = await http().get(path).query(params);
-    answers.push({ method: 'GET', path, status: res.status, body: res.body });
-    return res;
-  }
-
   /** A query that must answer 200, after the read models reached every command of the test so far. */
   async function read(path: string, query: Record<string, string | number | undefined> = {}): Promise<Json> {
-    const res = await get(path, { minPosition: position, ...query });
+    const res = await get(path, { minPosition: kit.position, ...query });
     if (res.status !== 200) throw new Error(`GET ${path} ${JSON.stringify(query)}: expected 200, got ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
@@ -126,40 +89,6 @@ describe.each(BACKENDS)('queries on $name', (backend) => {
     const keys = items.map(keyOf);
     expect(new Set(keys).size).toBe(keys.length);
     return { items, pages };
-  }
-
-  // ------------------------------------------------------------------ fixtures
-
-  async function openAccount(kind: 'partner' | 'customer', parentId: string = VENDOR, name = `${kind} ${sfx()}`): Promise<string> {
-    const { accountId } = await ok('/v1/accounts', { kind, name, parentId, emails: [`${kind}-${sfx()}@example.com`] });
-    expect(accountId).toMatch(UUID);
-    return accountId;
-  }
-
-  async function defineModel(terms: { bindsTo: string; category: string; termDays: number | null; deviceModels?: string[]; seats?: number }): Promise<string> {
-    const code = `${terms.category.toUpperCase()}-${terms.bindsTo.toUpperCase()}-${sfx()}`;
-    await ok('/v1/license-models', { code, name: `Model ${code}`, ...terms });
-    return code;
-  }
-
-  async function placeOrder(buyerId: string, lines: { modelCode: string; quantity: number; forcedActivationDate?: string }[]): Promise<{ poNumber: string; keys: Json[] }> {
-    const poNumber = `PO-${sfx()}`;
-    await ok('/v1/purchase-orders', { poNumber, buyerId, deliveryEmails: ['licensing@example.com'], lines });
-    const { keys } = await ok(`/v1/purchase-orders/${poNumber}/fulfilment`, {});
-    return { poNumber, keys };
-  }
-
-  async function licensesFor(accountId: string, modelCode: string, quantity: number, forcedActivationDate?: string): Promise<string[]> {
-    const { keys } = await placeOrder(accountId, [{ modelCode, quantity, ...(forcedActivationDate ? { forcedActivationDate } : {}) }]);
-    const claim = await ok(`/v1/keys/${keys[0].keyCode}/claim`, { accountId });
-    expect(claim.licenseIds).toHaveLength(quantity);
-    return claim.licenseIds;
-  }
-
-  async function registerDevice(ownerId: string, model: string, channels = 0, serial = `SN-${sfx()}`): Promise<string> {
-    const { deviceId } = await ok('/v1/devices', { ownerId, serial, model, channels });
-    expect(deviceId).toMatch(UUID);
-    return deviceId;
   }
 
   // ================================================================== inventories
@@ -533,7 +462,7 @@ describe.each(BACKENDS)('queries on $name', (backend) => {
 
     // Step 1: three licenses claimed. Its live answers, and its position and recorded time.
     const licenses = await licensesFor(partner, model, 3);
-    const p1 = position;
+    const p1 = kit.position;
     const t1 = (await store.readStream(`license-${licenses[0]}`)).events[0]!.metadata.recordedAt;
     const inventory1 = await read(`/v1/accounts/${partner}/inventory`);
     const license1 = await read(`/v1/licenses/${licenses[0]}`);
@@ -569,7 +498,7 @@ describe.each(BACKENDS)('queries on $name', (backend) => {
     }
 
     // As of now, the same as live; before the device was registered, no device.
-    expect(await read(`/v1/licenses/${successor}`, { asOf: position })).toEqual({ asOf: position, ...(await read(`/v1/licenses/${successor}`)) });
+    expect(await read(`/v1/licenses/${successor}`, { asOf: kit.position })).toEqual({ asOf: kit.position, ...(await read(`/v1/licenses/${successor}`)) });
     await refusedGet(`/v1/devices/${device}`, { asOf: 1 }, 404, 'DEVICE_NOT_FOUND');
     expect((await read(`/v1/accounts/${partner}/inventory`, { asOf: 1 })).counts).toEqual([]);
 
@@ -600,7 +529,7 @@ describe.each(BACKENDS)('queries on $name', (backend) => {
 
   it('a minPosition the read models do not reach in time: 503 READ_MODELS_BEHIND with Retry-After', async () => {
     const partner = await openAccount('partner');
-    const beyond = position + 1_000_000;
+    const beyond = kit.position + 1_000_000;
     const started = Date.now();
     const res = await get(`/v1/accounts/${partner}`, { minPosition: beyond });
     expect(res.status).toBe(503);
