@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Database, DatabaseLock, ScriptExecutor } from './database';
 import { DataDirLockedError } from './errors';
 
@@ -25,7 +26,8 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   const release = dataDir ? lockDataDir(dataDir) : () => undefined;
   let db: PGlite;
   try {
-    db = new PGlite(dataDir);
+    // pg_trgm is loaded (not created) so that read models can index substring search, as on a server where it ships with PostgreSQL.
+    db = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
     await db.waitReady;
     if (options.schema) {
       // One connection for the process: setting the path once holds for every statement.

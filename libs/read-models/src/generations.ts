@@ -2,7 +2,7 @@ import type { ComponentMigration, EventStore, EventStoreSession, FeedCheckpoint,
 import { FEED_START } from '@ledger/event-store';
 import type { ReadModel, Rows } from './read-model';
 import { RowSet } from './row-set';
-import { type TablePlacement, createTableSql, dropTableSql, loadRows, viewSql, writeRows } from './table-sql';
+import { type TablePlacement, createTableSql, dropTableSql, loadRows, trigramOpclass, viewSql, writeRows } from './table-sql';
 
 export const READ_MODELS_COMPONENT = 'read-models';
 
@@ -111,6 +111,8 @@ export const placementOf = (generation: number, schema: string | null = null): T
  * built beside the live one.
  */
 export async function createGeneration(store: EventStore, model: ReadModel, options: { onlyIfNone?: boolean } = {}): Promise<GenerationRow> {
+  // Outside the transaction: a refused CREATE EXTENSION would abort it.
+  const trigram = model.tables.some((t) => t.indexes?.some((i) => i.trigram)) ? await trigramOpclass(store.sql) : null;
   return store.transaction(async (s) => {
     await s.sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`read-models:generations:${model.name}`]);
     const existing = await readGenerations(s.sql, model.name);
@@ -122,7 +124,7 @@ export async function createGeneration(store: EventStore, model: ReadModel, opti
     const generation = existing.reduce((max, g) => Math.max(max, g.generation), 0) + 1;
     const status = existing.some((g) => g.status === 'live') ? 'building' : 'live';
     const placement = placementOf(generation);
-    for (const table of model.tables) await execScript(s.sql, createTableSql(table, placement));
+    for (const table of model.tables) await execScript(s.sql, createTableSql(table, placement, trigram));
     await s.sql.query(
       'INSERT INTO read_model_generations (projector, generation, model_version, status) VALUES ($1, $2, $3, $4)',
       [model.name, generation, model.version, status],

@@ -66,6 +66,12 @@ describe.each(STORE_BACKENDS)('projection runtime on $name', (backend) => {
     expect((await accountRow(store, partner))?.linked).toEqual([customer]);
   });
 
+  it('indexes account names for substring search with pg_trgm (loaded by PGlite, installed in public on PostgreSQL)', async () => {
+    const [live] = (await readGenerations(store.sql, 'accounts')).filter((g) => g.status === 'live');
+    const indexes = await store.sql.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1', [`rm_accounts_g${live!.generation}`]);
+    expect(indexes.map((i) => i.indexdef)).toContainEqual(expect.stringMatching(/USING gin \(name_key (\w+\.)?gin_trgm_ops\)/));
+  });
+
   it('the same events delivered twice change nothing', async () => {
     const { customer } = await partnerWithCustomer();
     const stream = await store.readStream(`account-${customer}`);

@@ -17,8 +17,12 @@ export interface TableSpec {
   key: string;
   /** Every table has a `last_position` bigint column: the position of the last event its row applied (rows follow one stream each). */
   columns: Record<string, ColumnType>;
-  /** Secondary indexes, each a list of columns (optionally `col DESC`), with an optional partial WHERE. */
-  indexes?: { columns: string[]; where?: string }[];
+  /**
+   * Secondary indexes, each a list of columns (optionally `col DESC`), with an
+   * optional partial WHERE; `trigram`: a GIN index of one text column for
+   * substring search (LIKE '%…%'), made only where pg_trgm can be had.
+   */
+  indexes?: { columns: string[]; where?: string; trigram?: boolean }[];
 }
 
 /** The rows a projection reads and changes while folding one batch. */

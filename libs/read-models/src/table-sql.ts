@@ -28,16 +28,17 @@ export function physicalName(table: TableSpec, placement: TablePlacement, qualif
   return qualified && placement.schema ? `${placement.schema}.${name}` : name;
 }
 
-export function createTableSql(table: TableSpec, placement: TablePlacement): string {
+/** `trigramOpclass`: pg_trgm's `gin_trgm_ops`, schema-qualified, or null where pg_trgm is not installed (trigram indexes are then left out). */
+export function createTableSql(table: TableSpec, placement: TablePlacement, trigramOpclass: string | null = null): string {
   const name = physicalName(table, placement);
   const bare = physicalName(table, placement, false);
   const columns = Object.entries(table.columns).map(
     ([column, type]) => `${column} ${SQL_TYPE[type]}${column === table.key ? ' COLLATE "C" PRIMARY KEY' : ''}`,
   );
-  const indexes = (table.indexes ?? []).map(
-    (index, i) =>
-      `CREATE INDEX ${bare}_i${i} ON ${name} (${index.columns.join(', ')})${index.where ? ` WHERE ${index.where}` : ''};`,
-  );
+  const indexes = (table.indexes ?? []).flatMap((index, i) => {
+    if (!index.trigram) return [`CREATE INDEX ${bare}_i${i} ON ${name} (${index.columns.join(', ')})${index.where ? ` WHERE ${index.where}` : ''};`];
+    return trigramOpclass ? [`CREATE INDEX ${bare}_i${i} ON ${name} USING gin (${index.columns[0]} ${trigramOpclass});`] : [];
+  });
   return [`CREATE TABLE ${name} (${columns.join(', ')});`, ...indexes].join('\n');
 }
 
@@ -119,4 +120,22 @@ export async function differingKeys(sql: SqlExecutor, table: TableSpec, a: Table
      ORDER BY 1 LIMIT ${limit}`,
   );
   return rows.map((r) => r.key);
+}
+
+/**
+ * pg_trgm's operator class, installing the extension in `public` if it is
+ * missing (it ships with PostgreSQL and PGlite loads it; creating it needs
+ * the CREATE privilege on the database). Null when it cannot be had: substring
+ * search then scans, which is correct, only slower.
+ */
+export async function trigramOpclass(sql: SqlExecutor): Promise<string | null> {
+  const find = async () =>
+    (await sql.query<{ schema: string }>(`SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`))[0]?.schema;
+  let schema = await find();
+  if (!schema) {
+    // public: a schema of the ledger's own could be dropped, and the extension (with every index using it) with it.
+    await sql.query('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public').catch(() => undefined);
+    schema = await find();
+  }
+  return schema && IDENT.test(schema) ? `${schema}.gin_trgm_ops` : null;
 }

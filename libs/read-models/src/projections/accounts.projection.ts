@@ -31,7 +31,11 @@ export const ACCOUNTS_TABLE: TableSpec = {
     opened_at: 'instant',
     last_position: 'bigint',
   },
-  indexes: [{ columns: ['parent_id', 'name_key', 'account_id'] }],
+  indexes: [
+    { columns: ['parent_id', 'name_key', 'account_id'] },
+    // Search by any part of a name (LIKE '%…%' on the lower-cased name).
+    { columns: ['name_key'], trigram: true },
+  ],
 };
 
 /** Accounts: partners' customers, linked accounts, MSP portal validity. */

@@ -70,6 +70,12 @@ export interface ExpiringItem {
 /** Licenses by id: from the live table, or folded from their streams as of a past moment. */
 type LicenseSource = (ids: readonly string[]) => Promise<Map<string, LicenseRow>>;
 
+/** What a license summary shows (licenseSummary), and nothing more: a page of 50 would otherwise carry every column. */
+const SUMMARY_COLUMNS = [
+  'license_id', 'owner_id', 'model_code', 'category', 'binds_to', 'status', 'valid_from', 'valid_until', 'device_id', 'channel',
+  'msp_account_id', 'deployment_id', 'key_code', 'po_number', 'issued_reason', 'issued_at',
+].map((c) => `l.${c}`).join(', ');
+
 /** readStreams takes at most this many streams at once. */
 const AS_OF_CHUNK = 5_000;
 /** A lineage longer than this is a fault in the data, not a history. */
@@ -135,7 +141,7 @@ export class LedgerQueries {
         [accountId, now, filters.modelCode ?? null, filters.category ?? null],
       ),
       this.store.sql.query(
-        `SELECT l.*${withOwner ? ', o.name AS owner_name' : ''} FROM rm_licenses l
+        `SELECT ${SUMMARY_COLUMNS}${withOwner ? ', o.name AS owner_name' : ''} FROM rm_licenses l
          ${withOwner ? 'LEFT JOIN rm_accounts o ON o.account_id = l.owner_id' : ''}
          WHERE ${counted} AND ($5::text IS NULL OR ${status} = $5::text) AND ($6::text IS NULL OR l.license_id > ($6::text COLLATE "C"))
          ORDER BY l.license_id COLLATE "C"
@@ -291,26 +297,25 @@ export class LedgerQueries {
     const keyNorm = text.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
     const uuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(text) ? text.toLowerCase() : null;
     const serial = normalizeSerial(q);
-    const rows = await this.store.sql.query<{ rank: number; kind: SearchItem['kind']; id: string; label: string; extra: unknown }>(
-      `SELECT rank, kind, id, label, extra FROM (
+    // Plain columns, shaped into each kind's fields after the LIMIT: building
+    // JSON in SQL would cost it for every match of a common word, not only
+    // for the page.
+    const rows = await this.store.sql.query<{ rank: number; kind: SearchItem['kind']; id: string; label: string; a: string | null; b: string | null; c: string | null; d: string | null }>(
+      `SELECT rank, kind, id, label, a, b, c, d FROM (
          SELECT 1 AS rank, 'account' AS kind, account_id::text COLLATE "C" AS id, name::text COLLATE "C" AS label,
-                jsonb_build_object('accountKind', kind, 'parentId', parent_id) AS extra
+                kind::text AS a, parent_id::text AS b, NULL::text AS c, NULL::text AS d
            FROM rm_accounts WHERE $1::text IS NOT NULL AND name_key LIKE $1::text ESCAPE '\\'
          UNION ALL
-         SELECT 2, 'purchase-order', po_number::text COLLATE "C", po_number::text COLLATE "C",
-                jsonb_build_object('buyerId', buyer_id, 'placedAt', placed_at, 'fulfilledAt', fulfilled_at)
+         SELECT 2, 'purchase-order', po_number::text COLLATE "C", po_number::text COLLATE "C", buyer_id, placed_at, fulfilled_at, NULL
            FROM rm_purchase_orders WHERE po_number = $2::text
          UNION ALL
-         SELECT 3, 'key', key_code::text COLLATE "C", key_code::text COLLATE "C",
-                jsonb_build_object('poNumber', po_number, 'modelCode', model_code, 'quantity', quantity, 'claimedBy', claimed_by)
+         SELECT 3, 'key', key_code::text COLLATE "C", key_code::text COLLATE "C", po_number, model_code, quantity::text, claimed_by
            FROM rm_keys WHERE $3::text IS NOT NULL AND key_norm = $3::text
          UNION ALL
-         SELECT 4, 'license', license_id::text COLLATE "C", license_id::text COLLATE "C",
-                jsonb_build_object('ownerId', owner_id, 'modelCode', model_code, 'status', status)
+         SELECT 4, 'license', license_id::text COLLATE "C", license_id::text COLLATE "C", owner_id, model_code, status, NULL
            FROM rm_licenses WHERE $4::text IS NOT NULL AND license_id = $4::text
          UNION ALL
-         SELECT 5, 'device', device_id::text COLLATE "C", serial::text COLLATE "C",
-                jsonb_build_object('ownerId', owner_id, 'model', model, 'serial', serial)
+         SELECT 5, 'device', device_id::text COLLATE "C", serial::text COLLATE "C", owner_id, model, serial, NULL
            FROM rm_devices WHERE $5::text IS NOT NULL AND serial_norm = $5::text
        ) s
        WHERE $6::integer IS NULL OR rank > $6::integer
@@ -333,7 +338,7 @@ export class LedgerQueries {
       kind: r.kind,
       id: r.id,
       label: r.label,
-      ...(typeof r.extra === 'string' ? JSON.parse(r.extra) : (r.extra as object)),
+      ...searchFields(r),
     }));
     return { q, ...page };
   }
@@ -434,4 +439,15 @@ function asOfNow(asOf: AsOf, now: string): string {
 /** A LIKE pattern matching the text literally (escape character: backslash). */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The fields each kind of search match carries, from the plain columns a..d of its branch. */
+function searchFields(r: { kind: SearchItem['kind']; a: string | null; b: string | null; c: string | null; d: string | null }): Record<string, unknown> {
+  switch (r.kind) {
+    case 'account': return { accountKind: r.a, parentId: r.b };
+    case 'purchase-order': return { buyerId: r.a, placedAt: r.b, fulfilledAt: r.c };
+    case 'key': return { poNumber: r.a, modelCode: r.b, quantity: r.c === null ? null : Number(r.c), claimedBy: r.d };
+    case 'license': return { ownerId: r.a, modelCode: r.b, status: r.c };
+    case 'device': return { ownerId: r.a, model: r.b, serial: r.c };
+  }
 }

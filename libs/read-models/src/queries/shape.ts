@@ -27,14 +27,31 @@ export const effectiveStatusSql = (now: string) =>
 
 /** Rows as the drivers give them: bigint as text on postgres.js, jsonb possibly as text. */
 export function normalizeRow<R>(table: TableSpec, row: Record<string, unknown>): R {
-  const out: Record<string, unknown> = { ...row };
-  for (const [column, type] of Object.entries(table.columns)) {
-    const value = out[column];
-    if (value === null || value === undefined) continue;
-    if (type === 'bigint' || type === 'integer') out[column] = Number(value);
-    else if (type === 'jsonb' && typeof value === 'string') out[column] = JSON.parse(value);
+  const { numbers, json } = conversionsOf(table);
+  // In place: the row is the driver's fresh object, read by nobody else.
+  for (const column of numbers) {
+    const value = row[column];
+    if (value !== null && value !== undefined && typeof value !== 'number') row[column] = Number(value);
   }
-  return out as R;
+  for (const column of json) {
+    const value = row[column];
+    if (typeof value === 'string') row[column] = JSON.parse(value);
+  }
+  return row as R;
+}
+
+const conversions = new WeakMap<TableSpec, { numbers: string[]; json: string[] }>();
+function conversionsOf(table: TableSpec): { numbers: string[]; json: string[] } {
+  let known = conversions.get(table);
+  if (!known) {
+    const columns = Object.entries(table.columns);
+    known = {
+      numbers: columns.filter(([, type]) => type === 'bigint' || type === 'integer').map(([c]) => c),
+      json: columns.filter(([, type]) => type === 'jsonb').map(([c]) => c),
+    };
+    conversions.set(table, known);
+  }
+  return known;
 }
 
 export interface InventoryCount {
