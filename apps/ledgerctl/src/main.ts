@@ -17,7 +17,9 @@ import {
   type RecordedEvent,
   SCHEMA_NAME,
   type VerifyReport,
+  formatFeedCheckpoint,
   openEventStore,
+  parseFeedCheckpoint,
 } from '@ledger/event-store';
 import { type LedgerEvent, fold, streamKind } from '@ledger/licensing';
 import {
@@ -220,12 +222,12 @@ async function replay(store: EventStore, streamId: string | undefined, asOf: str
 
 // ------------------------------------------------------------------ export
 
-const formatCheckpoint = (c: FeedCheckpoint) => `${c.epoch}.${c.txId}.${c.position}`;
+const formatCheckpoint = formatFeedCheckpoint;
 
 function parseCheckpoint(text: string): FeedCheckpoint {
-  const m = /^(\d{1,15})\.(\d{1,15})\.(\d{1,15})$/.exec(text);
-  if (!m) throw new UsageError(`--after must be a checkpoint epoch.txId.position (as printed by a previous export or GET /v1/events), got ${JSON.stringify(text)}`);
-  return { epoch: Number(m[1]), txId: Number(m[2]), position: Number(m[3]) };
+  const checkpoint = parseFeedCheckpoint(text);
+  if (!checkpoint) throw new UsageError(`--after must be a checkpoint epoch.txId.position (as printed by a previous export or GET /v1/events), got ${JSON.stringify(text)}`);
+  return checkpoint;
 }
 
 function exportLine(e: RecordedEvent) {

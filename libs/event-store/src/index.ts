@@ -8,3 +8,4 @@ export { MIGRATIONS, type Migration } from './migrations';
 export { SqlEventStore, LIMITS, type SqlEventStoreOptions } from './sql-event-store';
 export { SCHEMA_NAME, type Database, type DatabaseLock, type ScriptExecutor } from './database';
 export { uuidv7 } from './uuid';
+export { formatFeedCheckpoint, parseFeedCheckpoint } from './checkpoint-text';

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { z } from 'zod';
-import type { FeedCheckpoint, RecordedEvent } from '@ledger/event-store';
+import { type RecordedEvent, formatFeedCheckpoint, parseFeedCheckpoint } from '@ledger/event-store';
 import { type FieldProblem, RequestValidationError, pointerOf } from '../http/request-errors';
 
 /** One event as the audit routes answer it: what happened, where, when, and who did it on which command. */
@@ -49,20 +49,9 @@ export interface FeedPage {
   hasMore: boolean;
 }
 
-const CHECKPOINT = /^(\d{1,15})\.(\d{1,15})\.(\d{1,15})$/;
-
-/** `epoch.txId.position`, three non-negative integers. */
-export function formatCheckpoint(c: FeedCheckpoint): string {
-  return `${c.epoch}.${c.txId}.${c.position}`;
-}
-
-export function parseCheckpoint(text: string): FeedCheckpoint | null {
-  const m = CHECKPOINT.exec(text);
-  if (!m) return null;
-  const [epoch, txId, position] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (![epoch, txId, position].every(Number.isSafeInteger) || epoch > 2_147_483_647) return null;
-  return { epoch, txId, position };
-}
+/** The checkpoint text of GET /v1/events (`next`, `after`), as ledgerctl export prints and takes it. */
+export const formatCheckpoint = formatFeedCheckpoint;
+export const parseCheckpoint = parseFeedCheckpoint;
 
 const Limit = (fallback: number) =>
   z
