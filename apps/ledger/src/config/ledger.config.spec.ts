@@ -22,7 +22,8 @@ describe('loadConfig', () => {
   });
 
   it('runs the projectors in-process unless LEDGER_PROJECTORS=off', () => {
-    expect(loadConfig({ LEDGER_PROJECTORS: 'off' }).readModels.projectors).toBe(false);
+    expect(loadConfig({ LEDGER_PROJECTORS: 'off', DATABASE_URL: 'postgres://db/ledger' }).readModels.projectors).toBe(false);
+    expect(() => loadConfig({ LEDGER_PROJECTORS: 'off' })).toThrow('LEDGER_PROJECTORS=off needs DATABASE_URL');
     expect(loadConfig({ LEDGER_PROJECTORS: 'ON', READ_WAIT_TIMEOUT_MS: '250' }).readModels).toMatchObject({ projectors: true, readWaitTimeoutMs: 250 });
     expect(() => loadConfig({ LEDGER_PROJECTORS: 'maybe' })).toThrow('LEDGER_PROJECTORS must be on or off, got "maybe"');
     expect(() => loadConfig({ PROJECTOR_BATCH_SIZE: '0' })).toThrow(/PROJECTOR_BATCH_SIZE must be an integer from 1 to 10000/);

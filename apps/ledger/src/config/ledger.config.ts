@@ -93,6 +93,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
 
   const projectors = (env['LEDGER_PROJECTORS'] || 'on').toLowerCase();
   if (projectors !== 'on' && projectors !== 'off') problems.push(`LEDGER_PROJECTORS must be on or off, got ${JSON.stringify(env['LEDGER_PROJECTORS'])}`);
+  // The embedded store belongs to this process: with the projectors off here, nobody could run them.
+  if (projectors === 'off' && !databaseUrl)
+    problems.push('LEDGER_PROJECTORS=off needs DATABASE_URL: on the embedded store (PGlite) only the ledger process can run the projectors');
 
   const config: LedgerConfig = {
     port: integer('PORT', 3000, 0, 65_535),
