@@ -33,7 +33,7 @@ export async function startTestLedger(backend: TestBackend, readModels: Partial<
     logLevel: 'silent',
     shutdownTimeoutMs: 5_000,
     store: store.config,
-    http: { bodyLimit: 1_048_576 },
+    http: { bodyLimit: 1_048_576, corsOrigins: ['https://portal.example.com'], requestTimeoutMs: 30_000 },
     signing: { keyFile: join(keyDir, 'signing-key.pem') },
     // Short poll: a lost notification must not stall a test for long.
     readModels: { projectors: true, batchSize: 500, pollMs: 100, readWaitTimeoutMs: 10_000, ...readModels },
@@ -50,7 +50,7 @@ export async function startTestLedger(backend: TestBackend, readModels: Partial<
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
     app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
-    configureHttp(app, { bodyLimit: config.http.bodyLimit });
+    configureHttp(app, config.http);
     app.enableShutdownHooks();
     await app.init();
     return { app, store: app.get<EventStore>(EVENT_STORE), config, close };

@@ -20,7 +20,7 @@ async function bootstrap(config: LedgerConfig): Promise<void> {
   });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  configureHttp(app, { bodyLimit: config.http.bodyLimit });
+  configureHttp(app, config.http);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

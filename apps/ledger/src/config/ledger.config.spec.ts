@@ -8,7 +8,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       store: { dataDir: '/srv/ledger/data', schema: 'public', poolSize: 10 },
-      http: { bodyLimit: 1_048_576 },
+      http: { bodyLimit: 1_048_576, corsOrigins: [], requestTimeoutMs: 30_000 },
       signing: { keyFile: '/srv/ledger/data/signing-key.pem' },
       readModels: { projectors: true, batchSize: 1_000, pollMs: 1_000, readWaitTimeoutMs: 5_000 },
       vendor: { accountId: '00000000-0000-7000-8000-000000000001', name: 'Vendor' },
@@ -27,6 +27,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ LEDGER_PROJECTORS: 'ON', READ_WAIT_TIMEOUT_MS: '250' }).readModels).toMatchObject({ projectors: true, readWaitTimeoutMs: 250 });
     expect(() => loadConfig({ LEDGER_PROJECTORS: 'maybe' })).toThrow('LEDGER_PROJECTORS must be on or off, got "maybe"');
     expect(() => loadConfig({ PROJECTOR_BATCH_SIZE: '0' })).toThrow(/PROJECTOR_BATCH_SIZE must be an integer from 1 to 10000/);
+  });
+
+  it('takes exact CORS origins and a request timeout', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://portal.example.com, http://localhost:5173' }).http).toMatchObject({
+      corsOrigins: ['https://portal.example.com', 'http://localhost:5173'],
+    });
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow('CORS_ORIGINS must list origins such as https://portal.example.com');
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://portal.example.com/path' })).toThrow(/CORS_ORIGINS/);
+    expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' }).http.requestTimeoutMs).toBe(5_000);
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '10' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS must be an integer from 1000 to 600000/);
   });
 
   it('takes HTTP_BODY_LIMIT in bytes, at least 1024', () => {

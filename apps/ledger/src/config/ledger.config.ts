@@ -22,6 +22,10 @@ export interface LedgerConfig {
   http: {
     /** Largest accepted request body, in bytes. */
     bodyLimit: number;
+    /** Browser origins allowed to call the API (CORS); empty: none. */
+    corsOrigins: string[];
+    /** How long a client may take to send a whole request (headers and body) before the connection is closed. */
+    requestTimeoutMs: number;
   };
   /** The vendor account opened on the first start (the root of every partner). Optional for tests: AppModule has a default. */
   vendor?: { accountId: string; name: string };
@@ -91,6 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vendorId))
     problems.push(`LEDGER_VENDOR_ACCOUNT_ID must be a UUID, got ${JSON.stringify(vendorId)}`);
 
+  const corsOrigins = (env['CORS_ORIGINS'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    // Exact origins only: a wildcard would let any page call the API with its users' credentials later.
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin))
+      problems.push(`CORS_ORIGINS must list origins such as https://portal.example.com (scheme, host, optional port), got ${JSON.stringify(origin)}`);
+  }
+
   const projectors = (env['LEDGER_PROJECTORS'] || 'on').toLowerCase();
   if (projectors !== 'on' && projectors !== 'off') problems.push(`LEDGER_PROJECTORS must be on or off, got ${JSON.stringify(env['LEDGER_PROJECTORS'])}`);
   // The embedded store belongs to this process: with the projectors off here, nobody could run them.
@@ -108,7 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
       schema,
       poolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1_000),
     },
-    http: { bodyLimit: integer('HTTP_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1_024, 104_857_600) },
+    http: {
+      bodyLimit: integer('HTTP_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1_024, 104_857_600),
+      corsOrigins,
+      requestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    },
     signing: { keyFile },
     readModels: {
       projectors: projectors !== 'off',
