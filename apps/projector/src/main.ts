@@ -8,7 +8,7 @@
 import { type Server, createServer } from 'node:http';
 import pino from 'pino';
 import { type EventStore, openEventStore } from '@ledger/event-store';
-import { LEDGER_READ_MODELS, ProjectionRunner, migrateReadModels } from '@ledger/read-models';
+import { LEDGER_READ_MODELS, ProjectionRunner } from '@ledger/read-models';
 import { type LedgerConfig, loadConfig, redactUrl } from '../../ledger/src/config/ledger.config';
 import { LedgerMetrics } from '../../ledger/src/metrics/ledger-metrics';
 
@@ -30,7 +30,6 @@ async function main(config: LedgerConfig): Promise<void> {
   let server: Server | null = null;
   try {
     if (metrics) server = await serveMetrics(metrics, config.host, config.projectorMetricsPort!);
-    await migrateReadModels(store);
     runner = new ProjectionRunner(store, LEDGER_READ_MODELS, {
       batchSize: config.readModels.batchSize,
       pollMs: config.readModels.pollMs,

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@ledger/event-store';
-import type { ReadModel, Row } from './read-model';
+import type { ReadModel } from './read-model';
 import { applyOnce } from './generations';
 import { RowSet } from './row-set';
 
@@ -13,8 +13,4 @@ export function replayRows(model: ReadModel, events: readonly RecordedEvent[]): 
   const ordered = [...events].sort((a, b) => a.globalPosition - b.globalPosition);
   for (const event of ordered) applyOnce(model, rows, event);
   return rows;
-}
-
-export function replayRow<R extends Row>(model: ReadModel, table: string, key: string, events: readonly RecordedEvent[]): R | undefined {
-  return replayRows(model, events).get<R>(table, key);
 }

@@ -1,5 +1,4 @@
 import type { ComponentMigration, EventStore, EventStoreSession, FeedCheckpoint, FeedRead, RecordedEvent, SqlExecutor } from '@ledger/event-store';
-import { FEED_START } from '@ledger/event-store';
 import type { ReadModel, Rows } from './read-model';
 import { RowSet } from './row-set';
 import { type TablePlacement, createTableSql, dropTableSql, loadRows, trigramOpclass, viewSql, writeRows } from './table-sql';
@@ -220,5 +219,4 @@ export async function stepGeneration(
   return events;
 }
 
-export const FEED_ORIGIN = FEED_START;
 export { dropGeneration, execScript };

@@ -16,6 +16,6 @@ export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-run
 export { RebuildInProgressError, type RebuildOptions, type RebuildProgress, type RebuildReport, rebuildReadModel } from './rebuild';
 export { LAG_COUNT_CAP, type ProjectionStatus, projectionStatus, readModelsReached } from './status';
 export { type ReadModelVerifyReport, type TableComparison, type VerifyReadModelOptions, verifyReadModel } from './verify';
-export { replayRow, replayRows } from './as-of';
+export { replayRows } from './as-of';
 export * from './projections';
 export * from './queries';

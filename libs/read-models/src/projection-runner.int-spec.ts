@@ -88,6 +88,8 @@ describe.each(STORE_BACKENDS)('projection runtime on $name', (backend) => {
     expect(status).toMatchObject({ projector: 'accounts', lagEvents: 0, lagSeconds: 0 });
     expect(status!.position).toBeGreaterThanOrEqual(position);
     expect(await readModelsReached(store, models, position)).toBe(true);
+    // Beyond the head: no event there yet, so nothing to have applied, and still not reached.
+    expect(await readModelsReached(store, models, position + 1_000)).toBe(false);
   });
 
   it('a batch that fails half-way writes nothing; restarted, the model ends identical to a rebuild', async () => {

@@ -5,7 +5,7 @@ import {
   compareCheckpoints,
   createGeneration,
   lockGeneration,
-  migrateReadModels,
+  ensureLiveGenerations,
   readGenerations,
   stepGeneration,
 } from './generations';
@@ -74,7 +74,7 @@ export class ProjectionRunner {
   }
 
   async start(): Promise<void> {
-    await migrateReadModels(this.store);
+    await ensureLiveGenerations(this.store, this.models);
     this.unwatch = await this.store.watchFeed(() => this.wakeAll());
     for (const model of this.models) {
       const loop: Loop = { model, active: false, error: null, wake: () => undefined, sleeping: null, done: Promise.resolve() };

@@ -57,10 +57,6 @@ export class RowSet implements Rows {
     return [...this.table(table).values()].filter((r): r is Row => r !== null);
   }
 
-  has(table: string, key: string): boolean {
-    return this.table(table).has(key);
-  }
-
   private table(name: string): Map<string, Row | null> {
     const t = this.rows.get(name);
     if (!t) throw new Error(`unknown read-model table ${name}`);

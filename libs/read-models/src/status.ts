@@ -64,11 +64,13 @@ export async function projectionStatus(store: EventStore, models: readonly ReadM
  * Whether every live read model has applied the event at `position` (a
  * position a command answered with, so committed): true when no event at or
  * below it is still past any live checkpoint. Positions are not commit
- * order, so comparing numbers alone would be wrong.
+ * order, so comparing numbers alone would be wrong. Only committed events
+ * are visible to that check, so a position not drawn yet (beyond the head)
+ * is not reached either.
  */
 export async function readModelsReached(store: EventStore, models: readonly ReadModel[], position: number): Promise<boolean> {
   const [row] = await store.sql.query<{ live: string | number; behind: string | number }>(
-    `SELECT count(*) AS live,
+    `SELECT count(*) FILTER (WHERE coalesce(pg_sequence_last_value(pg_get_serial_sequence('ledger_events', 'global_position')::regclass), 0) >= $2) AS live,
             count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ledger_events e
                WHERE (e.epoch, e.tx_id, e.global_position) > (g.epoch, g.tx_id, g.position) AND e.global_position <= $2)) AS behind
      FROM read_model_generations g WHERE g.status = 'live' AND g.projector = ANY(SELECT jsonb_array_elements_text($1::text::jsonb))`,

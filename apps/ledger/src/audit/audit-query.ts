@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { z } from 'zod';
-import { type RecordedEvent, formatFeedCheckpoint, parseFeedCheckpoint } from '@ledger/event-store';
+import { type RecordedEvent, parseFeedCheckpoint } from '@ledger/event-store';
 import { type FieldProblem, RequestValidationError, pointerOf } from '../http/request-errors';
 
 /** One event as the audit routes answer it: what happened, where, when, and who did it on which command. */
@@ -49,9 +49,6 @@ export interface FeedPage {
   hasMore: boolean;
 }
 
-/** The checkpoint text of GET /v1/events (`next`, `after`), as ledgerctl export prints and takes it. */
-export const formatCheckpoint = formatFeedCheckpoint;
-export const parseCheckpoint = parseFeedCheckpoint;
 
 const Limit = (fallback: number) =>
   z
@@ -74,7 +71,7 @@ export type HistoryQuery = z.output<typeof HistoryQuery>;
 export const FeedQuery = z.strictObject({
   after: z
     .string()
-    .refine((v) => parseCheckpoint(v) !== null, 'must be a checkpoint epoch.txId.position (as `next` of a previous page), e.g. 0.0.0')
+    .refine((v) => parseFeedCheckpoint(v) !== null, 'must be a checkpoint epoch.txId.position (as `next` of a previous page), e.g. 0.0.0')
     .default('0.0.0'),
   limit: Limit(100),
 });

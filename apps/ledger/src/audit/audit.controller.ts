@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { EVENT_STORE } from '@ledger/application';
-import type { EventStore, RecordedEvent } from '@ledger/event-store';
+import { type EventStore, type RecordedEvent, formatFeedCheckpoint, parseFeedCheckpoint } from '@ledger/event-store';
 import { DomainError, type DomainErrorCode } from '@ledger/licensing';
 import { IdParam } from '../commands/id-param';
 import { problemDetailsRef } from '../http/problem-details';
@@ -12,8 +12,6 @@ import {
   type HistoryPage,
   HistoryQuery,
   ZodQuery,
-  formatCheckpoint,
-  parseCheckpoint,
   toAuditEvent,
 } from './audit-query';
 
@@ -120,13 +118,13 @@ export class AuditController {
   @ApiOkResponse({ schema: feedSchema })
   @ApiBadRequestResponse({ description: 'A malformed `after` or `limit` (VALIDATION_FAILED)', content: problem })
   async feed(@ZodQuery(FeedQuery) query: FeedQuery): Promise<FeedPage> {
-    const after = parseCheckpoint(query.after)!;
+    const after = parseFeedCheckpoint(query.after)!;
     const read = await this.store.readFeed({ after, limit: query.limit + 1 });
     const events = read.events.slice(0, query.limit);
     const last = events[events.length - 1];
     return {
       events: events.map(toAuditEvent),
-      next: formatCheckpoint(last ? { epoch: last.epoch, txId: last.txId, position: last.globalPosition } : after),
+      next: formatFeedCheckpoint(last ? { epoch: last.epoch, txId: last.txId, position: last.globalPosition } : after),
       hasMore: read.events.length > query.limit,
     };
   }

@@ -24,9 +24,9 @@ class ProjectionLifecycle implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // The tables must exist before the first query, whoever runs the projectors.
-    await ensureLiveGenerations(this.store, LEDGER_READ_MODELS);
-    await this.runner?.start();
+    // The tables must exist before the first query, whoever runs the projectors (a runner sees to it as it starts).
+    if (this.runner) await this.runner.start();
+    else await ensureLiveGenerations(this.store, LEDGER_READ_MODELS);
   }
 
   // Before the store closes (onApplicationShutdown): a batch in flight finishes or rolls back.

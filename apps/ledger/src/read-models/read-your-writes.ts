@@ -24,7 +24,7 @@ export class ReadYourWrites {
     const deadline = Date.now() + this.config.readWaitTimeoutMs;
     let pause = 5;
     for (;;) {
-      if (await this.reached(minPosition)) return;
+      if (await readModelsReached(this.store, LEDGER_READ_MODELS, minPosition)) return;
       const left = deadline - Date.now();
       if (left <= 0) break;
       // Re-check as soon as a projector here commits a batch, or after a short pause (projectors in another process).
@@ -41,14 +41,5 @@ export class ReadYourWrites {
     }
     const status = await projectionStatus(this.store, LEDGER_READ_MODELS);
     throw new ReadModelsBehindError(minPosition, this.config.readWaitTimeoutMs, Object.fromEntries(status.map((s) => [s.projector, s.position])));
-  }
-
-  /**
-   * Only committed events are visible to the check of the read models, so a
-   * position not drawn yet (beyond the head: a typo, another ledger's
-   * position) would pass it: it must wait for the head first.
-   */
-  private async reached(position: number): Promise<boolean> {
-    return (await this.store.headPosition()) >= position && readModelsReached(this.store, LEDGER_READ_MODELS, position);
   }
 }
