@@ -37,7 +37,7 @@ import { MAX_KEY_QUANTITY } from '@ledger/licensing';
 import postgres from 'postgres';
 import { floorContender, suffix, type AdminSql } from './contenders';
 import { addCpu, cpuBetween, type CpuUse, sampleCpu } from './cpu';
-import { Interrupted, envNumber, formatMs, formatRate, formatRatio, listenForInterrupt, markdownTable, median, throwIfInterrupted, writeJson } from './harness';
+import { Interrupted, envNumber, formatMs, formatRate, formatRatio, listenForInterrupt, markdownTable, median, runRecord, throwIfInterrupted, writeJson } from './harness';
 import { HttpClient, problemCode } from './http-client';
 import { type BindPair, LedgerFixture, MODEL_CODE, VENDOR_ACCOUNT_ID } from './ledger-fixture';
 import { startLedger, type LedgerProcess } from './ledger-process';
@@ -677,14 +677,13 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(out.join('\n'));
 
-    const { databaseUrl: _url, ...shownSettings } = settings;
     const file = writeJson('commands-latest.json', {
-      benchmark: 'commands',
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      durationSeconds: Math.round(seconds * 10) / 10,
-      settings: { ...shownSettings, saleQuantity: SALE_QUANTITY, saleWarmup: SALE_WARMUP, claimWarmups: CLAIM_WARMUPS },
-      environment: { ...env, loadAverageAtEnd },
+      ...runRecord('commands', {
+        startedAt,
+        seconds,
+        settings: { ...settings, saleQuantity: SALE_QUANTITY, saleWarmup: SALE_WARMUP, claimWarmups: CLAIM_WARMUPS },
+        environment: env,
+      }),
       bindDevice: { ...bindSuite, ratioToFloor: binds.rate / floor.rate },
       sellToEnduser: sales,
       claimKey: claims,

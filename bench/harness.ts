@@ -4,6 +4,7 @@
  */
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** One contender's connection for one round: `append` is one operation. */
@@ -180,6 +181,26 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
     `| ${cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (rightAligned.has(i) ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/**
+ * What every results file starts with: the benchmark, when and how long it
+ * ran, its settings (without the database URL, which may carry a password)
+ * and the machine, with its load average at the end.
+ */
+export function runRecord<S extends { databaseUrl?: string }>(
+  benchmark: string,
+  run: { startedAt: string; seconds: number; settings: S; environment: object },
+): Record<string, unknown> {
+  const { databaseUrl: _url, ...settings } = run.settings;
+  return {
+    benchmark,
+    startedAt: run.startedAt,
+    finishedAt: new Date().toISOString(),
+    durationSeconds: Math.round(run.seconds * 10) / 10,
+    settings,
+    environment: { ...run.environment, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+  };
 }
 
 /** Writes a run's results next to the sources (bench/results, git-ignored), whichever folder the build runs from. */

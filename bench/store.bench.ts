@@ -38,7 +38,7 @@ import { openEventStore, type EventStore } from '@ledger/event-store';
 import postgres from 'postgres';
 import { fillTo, measureBulkAppend, measureFeedRead, type BulkAppendResult, type FeedReadResult } from './bulk';
 import { emmettContender, floorContender, oursContender, type AdminSql, type ManagedContender, type OursContender } from './contenders';
-import { Interrupted, envNumber, listenForInterrupt, runScenario, throwIfInterrupted, writeJson, type RoundSettings, type Scenario, type ScenarioResult } from './harness';
+import { Interrupted, envNumber, listenForInterrupt, runRecord, runScenario, throwIfInterrupted, writeJson, type RoundSettings, type Scenario, type ScenarioResult } from './harness';
 import {
   appendTable,
   bulkTable,
@@ -331,14 +331,8 @@ async function mainNotifyOnly(settings: Settings, rounds: RoundSettings, admin: 
     '',
   ];
   process.stdout.write(out.join('\n'));
-  const { databaseUrl: _url, ...shownSettings } = settings;
   const file = writeJson('store-notify-latest.json', {
-    benchmark: 'store (BENCH_ONLY=notify)',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    durationSeconds: Math.round(seconds * 10) / 10,
-    settings: shownSettings,
-    environment: { ...env, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    ...runRecord('store (BENCH_ONLY=notify)', { startedAt, seconds, settings, environment: env }),
     appends: scenarios,
     notify,
   });
@@ -372,14 +366,8 @@ async function main(): Promise<void> {
   const targets = evaluateTargets(c16, suite.names, bulk, feeds);
   const seconds = (performance.now() - started) / 1_000;
   printReport({ settings, env, seconds, suite, bulk, feeds, targets });
-  const { databaseUrl: _url, ...shownSettings } = settings;
   const file = writeJson('store-latest.json', {
-    benchmark: 'store',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    durationSeconds: Math.round(seconds * 10) / 10,
-    settings: shownSettings,
-    environment: { ...env, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    ...runRecord('store', { startedAt, seconds, settings, environment: env }),
     appends: suite.scenarios,
     notify: suite.notify,
     bulkAppends: bulk,
