@@ -21,7 +21,7 @@ module.exports = {
   ],
   // NestJS 12 ships ES modules: let swc turn them into CommonJS like our own code.
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { ...swcrc, swcrc: false, sourceMaps: 'inline' }] },
-  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose)/)'],
   moduleNameMapper: {
     '^@ledger/event-store$': '<rootDir>/libs/event-store/src/index.ts',
     '^@ledger/licensing$': '<rootDir>/libs/licensing/src/index.ts',
@@ -30,6 +30,9 @@ module.exports = {
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(withPostgres ? [] : ['/postgres\\.[^/]*spec\\.ts$'])],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  // The captured logs of every ledger started in the run are scanned for secrets at the end.
+  globalSetup: '<rootDir>/test/log-scan.setup.js',
+  globalTeardown: '<rootDir>/test/log-scan.teardown.js',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

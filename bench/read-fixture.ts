@@ -61,6 +61,7 @@ import {
   type AnyState,
   type AvailableLicenses,
   type Decider,
+  type ApiKeyState,
   type DeploymentState,
   type DeviceState,
   type Emitted,
@@ -643,6 +644,7 @@ class LedgerMemory implements Facts {
   device = (id: string): DeviceState => this.state('device', streamId.device(id));
   serial = (serial: string): SerialState => this.state('serial', streamId.serial(serial));
   deployment = (id: string): DeploymentState => this.state('deployment', streamId.deployment(id));
+  apiKey = (keyId: string): ApiKeyState => this.state('apikey', streamId.apiKey(keyId));
 
   require(): void {}
 

@@ -18,7 +18,6 @@ import { type Json, PortalKit, UUID, sfx } from './portal-kit';
 const KEY_CODE = /^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$/;
 const DAY_MS = 86_400_000;
 
-const ACTOR = 'e2e-portal-user@example.com';
 
 function sortedCopy<T>(values: readonly T[]): T[] {
   return [...values].sort();
@@ -28,7 +27,7 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
   let ledger: TestLedger;
   let store: EventStore;
   /** Every answer of the current test is kept, to check that none was a 5xx. */
-  const kit = new PortalKit(() => ledger.app, ACTOR);
+  const kit = new PortalKit(() => ledger);
   const { http, post, ok, refused, openAccount, defineModel, keyFor, licensesFor, registerDevice } = kit;
 
   beforeAll(async () => {
@@ -99,7 +98,9 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
 
     // The partner binds one single-channel license to channel 3 of its customer's device.
     const t0 = Date.now();
-    const onChannel = await ok(bindings, { fromAccountId: partner, modelCode: channelModel, quantity: 1, channels: [3] }, { actor: 'admin@partner.example', key: `bind-${sfx()}` });
+    const asPartner = (await kit.apiKey('partner', partner)).key;
+    const asCustomer = (await kit.apiKey('customer', customer)).key;
+    const onChannel = await ok(bindings, { fromAccountId: partner, modelCode: channelModel, quantity: 1, channels: [3] }, { as: asPartner, key: `bind-${sfx()}` });
     const t1 = Date.now();
     expect(onChannel).toEqual({
       deviceId: device,
@@ -133,7 +134,7 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
 
     // The customer binds one by License ID...
     const t2 = Date.now();
-    const first = await ok(bindings, { licenseId: allocation.licenseIds[0] }, { actor: 'it@customer.example' });
+    const first = await ok(bindings, { licenseId: allocation.licenseIds[0] }, { as: asCustomer });
     const t3 = Date.now();
     expect(first.bindings).toEqual([{ licenseId: allocation.licenseIds[0], channel: null, validFrom: expect.any(String), validUntil: expect.any(String), handedOnFrom: null }]);
     expectNear(first.bindings[0].validFrom, t2, t3);
@@ -141,7 +142,7 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
     expect(first.validUntil).toEqual({ pro: first.bindings[0].validUntil });
 
     // ...and the other from its account: it stacks on the first (starts where it ends).
-    const second = await ok(bindings, { fromAccountId: customer, modelCode: seatModel, quantity: 1 }, { actor: 'it@customer.example' });
+    const second = await ok(bindings, { fromAccountId: customer, modelCode: seatModel, quantity: 1 }, { as: asCustomer });
     expect(second.bindings).toEqual([
       { licenseId: allocation.licenseIds[1], channel: null, validFrom: first.bindings[0].validUntil, validUntil: addDays(first.bindings[0].validUntil, 365), handedOnFrom: null },
     ]);
@@ -513,14 +514,14 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
     await refused(`/v1/keys/${keyCode}/claim`, { accountId: partner }, 409, 'KEY_ALREADY_CLAIMED');
   });
 
-  it('records the actor, the command id (Idempotency-Key) and the correlation id on every event', async () => {
+  it('records the authenticated principal as the actor, with the command id (Idempotency-Key), the correlation id and on whose behalf', async () => {
     const partner = await openAccount('partner');
     const model = await defineModel({ bindsTo: 'device', category: 'pro', termDays: 365 });
     const keyCode = await keyFor(partner, model, 2);
-    const actor = `jane.doe@partner-${sfx()}.example (on behalf of ACME)`;
+    const asPartner = await kit.apiKey('partner', partner);
     const commandId = `claim-${sfx()}`;
     const correlationId = `portal-session-${sfx()}`;
-    const claim = await ok(`/v1/keys/${keyCode}/claim`, { accountId: partner }, { actor, key: commandId, correlationId });
+    const claim = await ok(`/v1/keys/${keyCode}/claim`, { accountId: partner }, { as: asPartner.key, key: commandId, correlationId });
 
     const written = [
       (await streamEvents(`key-${keyCode}`)).find((e) => e.type === 'KeyClaimed')!,
@@ -528,16 +529,19 @@ describe.each(BACKENDS)('portal flows on $name', (backend) => {
     ];
     expect(written).toHaveLength(3);
     for (const event of written) {
-      expect(event.metadata).toMatchObject({ actor, commandId, correlationId });
+      // The partner acted for itself: no one else to act on behalf of.
+      expect(event.metadata).toEqual({ actor: `key:${asPartner.keyId}`, commandId, correlationId, causationId: null, recordedAt: expect.any(String) });
       expect(event.globalPosition).toBeLessThanOrEqual(claim.position);
     }
     expect(Math.max(...written.map((e) => e.globalPosition))).toBe(claim.position);
 
-    // Without the headers: anonymous, a generated command id, the request id as correlation id.
-    const res = await http().post('/v1/accounts').set('X-Request-Id', `req-${sfx()}`).send({ kind: 'customer', name: 'Walk-in', parentId: partner });
+    // Whatever X-Actor says is not believed; a generated command id, the request id as correlation id.
+    const customer = await openAccount('customer', partner);
+    const res = await kit.http(asPartner.key).post('/v1/devices').set('X-Actor', 'someone-else@example.com').set('X-Request-Id', `req-${sfx()}`).send({ ownerId: customer, serial: `SN-${sfx()}`, model: 'M', channels: 0 });
     expect(res.status).toBe(201);
-    const [opened] = await streamEvents(`account-${res.body.accountId}`);
-    expect(opened!.metadata).toMatchObject({ actor: 'anonymous', commandId: expect.stringMatching(UUID), correlationId: res.headers['x-request-id'] });
+    const [registered] = await streamEvents(`device-${res.body.deviceId}`);
+    // The partner registered a device of its customer's: on the customer's behalf.
+    expect(registered!.metadata).toMatchObject({ actor: `key:${asPartner.keyId}`, onBehalfOf: customer, commandId: expect.stringMatching(UUID), correlationId: res.headers['x-request-id'] });
   });
 
   it('writes nothing when a command is refused', async () => {

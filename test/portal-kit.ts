@@ -6,9 +6,9 @@
  * read-your-writes.
  */
 import { randomBytes } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import request, { type Response } from 'supertest';
+import type { Response } from 'supertest';
 import { DEFAULT_VENDOR } from '../apps/ledger/src/config/ledger.config';
+import type { TestLedger } from './app';
 
 export const VENDOR = DEFAULT_VENDOR.accountId;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -17,8 +17,8 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export type Json = any;
 
 export interface CommandHeaders {
-  /** X-Actor; every request sends one (the kit's actor when not given). */
-  actor?: string;
+  /** The API key to send (the ledger's admin key when not given). */
+  as?: string;
   /** Idempotency-Key, when given. */
   key?: string;
   /** X-Correlation-Id, when given. */
@@ -57,17 +57,14 @@ export class PortalKit {
   /** The highest position a command answered with since the last reset. */
   position = 0;
 
-  constructor(
-    private readonly app: () => INestApplication,
-    private readonly actor: string,
-  ) {}
+  constructor(private readonly ledger: () => TestLedger) {}
 
   reset = (): void => {
     this.answers = [];
     this.position = 0;
   };
 
-  http = () => request(this.app().getHttpServer());
+  http = (key?: string) => this.ledger().http(key);
 
   /** Keeps an answer sent some other way, for the no-5xx check. */
   record = (answer: Answer): void => {
@@ -75,7 +72,7 @@ export class PortalKit {
   };
 
   post = async (path: string, body?: object, headers: CommandHeaders = {}): Promise<Response> => {
-    let req = this.http().post(path).set('X-Actor', headers.actor ?? this.actor);
+    let req = this.http(headers.as).post(path);
     if (headers.key !== undefined) req = req.set('Idempotency-Key', headers.key);
     if (headers.correlationId !== undefined) req = req.set('X-Correlation-Id', headers.correlationId);
     const res = body === undefined ? await req : await req.send(body);
@@ -109,9 +106,9 @@ export class PortalKit {
     return res.body;
   };
 
-  get = async (path: string, query: Record<string, string | number | undefined> = {}): Promise<Response> => {
+  get = async (path: string, query: Record<string, string | number | undefined> = {}, as?: string): Promise<Response> => {
     const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-    const res = await this.http().get(path).query(params);
+    const res = await this.http(as).get(path).query(params);
     this.record({ method: 'GET', path, status: res.status, body: res.body });
     return res;
   };
@@ -143,6 +140,13 @@ export class PortalKit {
     const claim = await this.ok(`/v1/keys/${await this.keyFor(accountId, modelCode, quantity, forcedActivationDate)}/claim`, { accountId });
     expect(claim.licenseIds).toHaveLength(quantity);
     return claim.licenseIds;
+  };
+
+  /** A fresh API key of a role for an account (POST /v1/api-keys as the admin, or as `as`). */
+  apiKey = async (role: string, accountId: string, extra: { deviceId?: string; serverId?: string; expiresAt?: string } = {}, as?: string): Promise<{ key: string; keyId: string }> => {
+    const body = await this.ok('/v1/api-keys', { accountId, role, name: `${role} ${sfx()}`, ...extra }, as !== undefined ? { as } : {});
+    expect(body.key).toMatch(/^ldg_[0-9a-z]{12}_[A-Za-z0-9_-]{43}$/);
+    return { key: body.key, keyId: body.keyId };
   };
 
   registerDevice = async (ownerId: string, model: string, channels = 0, serial = `SN-${sfx()}`): Promise<string> => {

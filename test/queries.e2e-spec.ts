@@ -15,7 +15,6 @@ const DAY_MS = 86_400_000;
 /** Small, so that a minPosition never reached answers 503 quickly. */
 const READ_WAIT_TIMEOUT_MS = 1_500;
 
-const ACTOR = 'e2e-queries@example.com';
 
 function sortedCopy<T>(values: readonly T[]): T[] {
   return [...values].sort();
@@ -31,7 +30,7 @@ describe.each(BACKENDS)('queries on $name', (backend) => {
   let ledger: TestLedger;
   let store: EventStore;
   /** Keeps every answer, and the highest position a command of the current test answered with: every query waits for it. */
-  const kit = new PortalKit(() => ledger.app, ACTOR);
+  const kit = new PortalKit(() => ledger);
   const { http, ok, get, openAccount, defineModel, placeOrder, licensesFor, registerDevice } = kit;
 
   beforeAll(async () => {

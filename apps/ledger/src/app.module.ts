@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options } from 'pino-http';
 import { ApplicationModule } from '@ledger/application';
 import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { CommandsModule } from './commands/commands.module';
 import { DEFAULT_VENDOR, type LedgerConfig } from './config/ledger.config';
 import { HealthController } from './health/health.controller';
@@ -12,6 +15,11 @@ import { QueriesModule } from './queries/queries.module';
 import { SigningModule } from './signing/signing.module';
 import { EventStoreModule } from './store/event-store.module';
 
+/** pino-http's options, and where its lines go when not to stdout (an embedding application, the tests' capture). */
+function withDestination(destination: DestinationStream | undefined, options: Options): Options | [Options, DestinationStream] {
+  return destination ? [options, destination] : options;
+}
+
 @Module({})
 export class AppModule {
   static register(config: LedgerConfig): DynamicModule {
@@ -19,11 +27,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
+          pinoHttp: withDestination(config.logDestination, {
             level: config.logLevel,
             // Never write credentials to logs, whatever scheme brings them.
             redact: {
-              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
+              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]', 'key', '*.key', 'token', '*.token', 'secret', '*.secret'],
               censor: '[redacted]',
             },
             genReqId: (req, res) => {
@@ -35,12 +43,13 @@ export class AppModule {
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
             // Health probes every few seconds would drown the log.
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-          },
+          }),
         }),
         EventStoreModule.forRoot(config.store),
         MetricsModule,
         SigningModule.register(config.signing),
         ApplicationModule.forRoot({ vendor: config.vendor ?? DEFAULT_VENDOR }),
+        AuthModule.register(config.auth, { print: (text) => process.stdout.write(text), port: config.port }),
         CommandsModule,
         ReadModelsModule.register(config.readModels),
         QueriesModule,

@@ -37,8 +37,8 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
     app.enableCors({
       origin: [...options.corsOrigins],
       methods: ['GET', 'POST', 'DELETE'],
-      allowedHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Actor', 'X-Correlation-Id', 'X-Request-Id'],
-      exposedHeaders: ['Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
+      allowedHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Correlation-Id', 'X-Request-Id'],
+      exposedHeaders: ['Idempotent-Replayed', 'Retry-After', 'X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
       maxAge: 600,
     });
   }

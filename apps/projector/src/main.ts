@@ -119,7 +119,7 @@ function fail(error: unknown): void {
 }
 
 try {
-  main(loadConfig(process.env)).catch(fail);
+  main(loadConfig(process.env, process.cwd(), { checksCredentials: false })).catch(fail);
 } catch (error) {
   fail(error);
 }

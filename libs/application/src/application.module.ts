@@ -3,7 +3,9 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '@ledger/event-store';
 import { openAccount } from '@ledger/licensing';
 import { CommandExecutor } from './command-executor';
+import { CreateApiKeyHandler } from './create-api-key/create-api-key.handler';
 import { COMMAND_HANDLERS } from './handlers';
+import { migrateAccess } from './access/api-key-table';
 import { migrateLicenseIndex } from './license-index';
 import { EVENT_STORE } from './tokens';
 
@@ -53,13 +55,15 @@ export class ApplicationModule {
           inject: [EVENT_STORE],
           useFactory: async (store: EventStore) => {
             await migrateLicenseIndex(store);
+            await migrateAccess(store);
             return new CommandExecutor(store);
           },
         },
         ...COMMAND_HANDLERS,
         Installation,
       ],
-      exports: [CommandExecutor, VENDOR_ACCOUNT, CqrsModule],
+      // CreateApiKeyHandler: the first admin key is created at start, before the bus has its handlers.
+      exports: [CommandExecutor, VENDOR_ACCOUNT, CqrsModule, CreateApiKeyHandler],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { type AppendResult, type EventStore, type EventStoreSession, type JsonObject, type JsonValue, type StreamAppend, WrongExpectedVersionError } from '@ledger/event-store';
+import { type AppendResult, type EventStore, type SqlExecutor, type EventStoreSession, type JsonObject, type JsonValue, type StreamAppend, WrongExpectedVersionError } from '@ledger/event-store';
 import { type Decider, type Decision, type Emitted, KnownFacts, type LedgerEvent, NeedsData, StalePick, streamKind } from '@ledger/licensing';
 import { ApplicationError } from './errors';
 import { loadPick, updateIndex } from './license-index';
@@ -7,7 +7,10 @@ import { loadPick, updateIndex } from './license-index';
 export interface CommandEnvelope {
   /** The Idempotency-Key: a second command with it returns the first outcome and writes nothing. */
   commandId: string;
+  /** The authenticated principal (e.g. `key:ab12cd34ef56`), or `system` for the ledger's own commands. */
   actor: string;
+  /** The account acted for, when the principal acts for an account below its own (a partner for its customer). */
+  onBehalfOf?: string;
   correlationId: string;
   causationId?: string;
   /**
@@ -17,6 +20,14 @@ export interface CommandEnvelope {
    */
   fingerprint?: string;
 }
+
+/**
+ * Rows the application keeps beside the events and must commit or roll back
+ * with them, though they are not facts for the ledger to publish (a
+ * credential's digest). Runs in the command's transaction, only when the
+ * decision writes events.
+ */
+export type AlsoWrite<Result> = (sql: SqlExecutor, decision: Decision<Result>) => Promise<void>;
 
 export interface CommandOutcome<Result> {
   result: Result;
@@ -57,10 +68,10 @@ export class CommandExecutor {
     this.maxLoadRounds = options.maxLoadRounds ?? 16;
   }
 
-  async execute<C, R>(decider: Decider<C, R>, command: C, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
+  async execute<C, R>(decider: Decider<C, R>, command: C, envelope: CommandEnvelope, alsoWrite?: AlsoWrite<R>): Promise<CommandOutcome<R>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(decider, command, envelope);
+        return await this.attempt(decider, command, envelope, alsoWrite);
       } catch (error) {
         if (error instanceof AlreadyDone) return replay<R>(error.earlier, envelope);
         const lostRace = error instanceof WrongExpectedVersionError || error instanceof StalePick || isDeadlock(error);
@@ -81,7 +92,7 @@ export class CommandExecutor {
    * again inside one. The append and the index update go out together
    * (pipelined) in one short transaction.
    */
-  private async attempt<C, R>(decider: Decider<C, R>, command: C, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
+  private async attempt<C, R>(decider: Decider<C, R>, command: C, envelope: CommandEnvelope, alsoWrite?: AlsoWrite<R>): Promise<CommandOutcome<R>> {
     const facts = KnownFacts.lazy();
     let decision: Decision<R>;
     try {
@@ -90,11 +101,11 @@ export class CommandExecutor {
       if (error instanceof PicksNeedTransaction)
         return this.store.transaction(async (session) => {
           const inTransaction = KnownFacts.lazy();
-          return this.write(session, inTransaction, await this.decideOrReplay(session, decider, command, inTransaction, envelope), envelope);
+          return this.write(session, inTransaction, await this.decideOrReplay(session, decider, command, inTransaction, envelope), envelope, alsoWrite);
         });
       throw await this.refusalOrReplay(this.store, error, envelope);
     }
-    return this.store.transaction((session) => this.write(session, facts, decision, envelope));
+    return this.store.transaction((session) => this.write(session, facts, decision, envelope, alsoWrite));
   }
 
   private async decideOrReplay<C, R>(session: EventStoreSession, decider: Decider<C, R>, command: C, facts: KnownFacts, envelope: CommandEnvelope): Promise<Decision<R>> {
@@ -117,24 +128,27 @@ export class CommandExecutor {
     return earlier ? new AlreadyDone(earlier) : error;
   }
 
-  private async write<R>(session: EventStoreSession, facts: KnownFacts, decision: Decision<R>, envelope: CommandEnvelope): Promise<CommandOutcome<R>> {
+  private async write<R>(session: EventStoreSession, facts: KnownFacts, decision: Decision<R>, envelope: CommandEnvelope, alsoWrite?: AlsoWrite<R>): Promise<CommandOutcome<R>> {
     const stored: StoredOutcome = { fingerprint: envelope.fingerprint ?? null, result: decision.result as JsonValue };
     // Sent together (pipelined), the index rows first: a writer that picked licenses
     // holds their index rows, then locks their streams; taking the index rows first
     // here too keeps one lock order for all, so two commands never deadlock.
-    const [indexed, appended] = await Promise.allSettled([
+    const [indexed, appended, also] = await Promise.allSettled([
       updateIndex(session.sql, facts.statesBefore(decision.events), facts.statesAfter(decision.events)),
       session.append(appendsFor(facts, decision.events), {
         commandId: envelope.commandId,
         actor: envelope.actor,
         correlationId: envelope.correlationId,
         ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
+        ...(envelope.onBehalfOf ? { onBehalfOf: envelope.onBehalfOf } : {}),
         result: stored as unknown as JsonObject,
       }),
+      alsoWrite && decision.events.length > 0 ? alsoWrite(session.sql, decision) : Promise.resolve(),
     ]);
     // Whichever failed first is the cause: the later one then fails only because the transaction did.
     if (indexed.status === 'rejected') throw indexed.reason;
     if (appended.status === 'rejected') throw appended.reason;
+    if (also.status === 'rejected') throw also.reason;
     // Thrown, not returned: the index update must roll back with the append that wrote nothing.
     if (appended.value.duplicate) throw new AlreadyDone(appended.value);
     return { result: decision.result, position: appended.value.lastPosition, replayed: false, commandId: envelope.commandId };

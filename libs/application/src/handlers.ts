@@ -16,6 +16,8 @@ import { CreateDeploymentHandler } from './create-deployment/create-deployment.h
 import { InstallDeploymentHandler } from './install-deployment/install-deployment.handler';
 import { RenewMaintenanceHandler } from './renew-maintenance/renew-maintenance.handler';
 import { UninstallPermanentHandler } from './uninstall-permanent/uninstall-permanent.handler';
+import { CreateApiKeyHandler } from './create-api-key/create-api-key.handler';
+import { RevokeApiKeyHandler } from './revoke-api-key/revoke-api-key.handler';
 
 /** Every command handler, for the module's providers. */
 export const COMMAND_HANDLERS = [
@@ -37,4 +39,6 @@ export const COMMAND_HANDLERS = [
   InstallDeploymentHandler,
   RenewMaintenanceHandler,
   UninstallPermanentHandler,
+  CreateApiKeyHandler,
+  RevokeApiKeyHandler,
 ];

@@ -1,5 +1,5 @@
 export { ApplicationModule, type ApplicationOptions, VENDOR_ACCOUNT } from './application.module';
-export { type CommandEnvelope, CommandExecutor, type CommandExecutorOptions, type CommandOutcome } from './command-executor';
+export { type AlsoWrite, type CommandEnvelope, CommandExecutor, type CommandExecutorOptions, type CommandOutcome } from './command-executor';
 export { ApplicationError } from './errors';
 export { EVENT_STORE } from './tokens';
 export { LICENSE_INDEX_COMPONENT, LICENSE_INDEX_MIGRATIONS, migrateLicenseIndex } from './license-index';
@@ -21,3 +21,6 @@ export { CreateDeploymentCommand, CreateDeploymentHandler } from './create-deplo
 export { InstallDeploymentCommand, InstallDeploymentHandler } from './install-deployment/install-deployment.handler';
 export { RenewMaintenanceCommand, RenewMaintenanceHandler } from './renew-maintenance/renew-maintenance.handler';
 export { UninstallPermanentCommand, UninstallPermanentHandler } from './uninstall-permanent/uninstall-permanent.handler';
+export { CreateApiKeyCommand, CreateApiKeyHandler } from './create-api-key/create-api-key.handler';
+export { RevokeApiKeyCommand, RevokeApiKeyHandler } from './revoke-api-key/revoke-api-key.handler';
+export { ACCESS_COMPONENT, ACCESS_MIGRATIONS, type ApiKeyRecord, ApiKeyDirectory, migrateAccess } from './access/api-key-table';

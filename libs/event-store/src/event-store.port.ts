@@ -37,8 +37,10 @@ export interface AppendOptions {
   commandId?: string;
   correlationId?: string;
   causationId?: string;
-  /** Who did it (and on whose behalf), as the application names principals. */
+  /** Who did it, as the application names principals. */
   actor?: string;
+  /** On whose behalf, when the actor acts for someone else; metadata carries it only when given. */
+  onBehalfOf?: string;
   /** Stored with the command id and handed back to a retry. */
   result?: JsonValue;
 }
@@ -49,6 +51,7 @@ export interface EventMetadata extends JsonObject {
   correlationId: string | null;
   causationId: string | null;
   actor: string | null;
+  // onBehalfOf (a string) is present only on events recorded for someone other than the actor (AppendOptions.onBehalfOf).
   /** ISO-8601 UTC with milliseconds, taken from the store's clock. */
   recordedAt: string;
 }

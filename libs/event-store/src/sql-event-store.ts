@@ -49,7 +49,7 @@ const ANNOUNCE_INTERVAL_MS = 5;
 const STREAM_ID = /^[\x21-\x7e]+$/; // printable ASCII, no spaces: safe in URLs, logs and file names
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RESERVED_METADATA = ['commandId', 'correlationId', 'causationId', 'actor', 'recordedAt'] as const;
+const RESERVED_METADATA = ['commandId', 'correlationId', 'causationId', 'actor', 'onBehalfOf', 'recordedAt'] as const;
 
 // Output names differ from the columns on purpose: ORDER BY tx_id would
 // otherwise sort by the text alias (every row, every batch) instead of the index.
@@ -496,7 +496,7 @@ function encodeAppend(streams: readonly StreamAppend[], options: AppendOptions, 
 
 function standardMetadata(options: AppendOptions, recordedAt: string): EventMetadata {
   if (typeof options !== 'object' || options === null) throw new InvalidAppendError('options', 'must be an object');
-  const optional = (key: 'commandId' | 'correlationId' | 'causationId' | 'actor', max: number) => {
+  const optional = (key: 'commandId' | 'correlationId' | 'causationId' | 'actor' | 'onBehalfOf', max: number) => {
     const value = options[key];
     if (value === undefined || value === null) return null;
     checkText(value, `options.${key}`, max);
@@ -507,6 +507,8 @@ function standardMetadata(options: AppendOptions, recordedAt: string): EventMeta
     correlationId: optional('correlationId', LIMITS.idLength),
     causationId: optional('causationId', LIMITS.idLength),
     actor: optional('actor', LIMITS.actorLength),
+    // Absent rather than null: events of every earlier version keep exactly the metadata (and hashes) they had.
+    ...(options.onBehalfOf !== undefined && options.onBehalfOf !== null ? { onBehalfOf: optional('onBehalfOf', LIMITS.idLength) as string } : {}),
     recordedAt,
   };
 }

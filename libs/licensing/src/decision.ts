@@ -1,6 +1,6 @@
 import type { LedgerEvent } from './events';
 import type {
-  AccountState, DeploymentState, DeviceState, KeyState, LicenseModelState, LicenseState, PurchaseOrderState, SerialState,
+  AccountState, ApiKeyState, DeploymentState, DeviceState, KeyState, LicenseModelState, LicenseState, PurchaseOrderState, SerialState,
 } from './streams';
 
 /**
@@ -20,6 +20,7 @@ export interface Facts {
   device(id: string): DeviceState;
   serial(serial: string): SerialState;
   deployment(id: string): DeploymentState;
+  apiKey(keyId: string): ApiKeyState;
   /** Declares streams the decision needs, so that all missing ones load at once. */
   require(...streamIds: string[]): void;
   /**

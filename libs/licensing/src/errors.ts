@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   LICENSE_NOT_FOUND: 'not_found',
   DEVICE_NOT_FOUND: 'not_found',
   DEPLOYMENT_NOT_FOUND: 'not_found',
+  API_KEY_NOT_FOUND: 'not_found',
   // conflict: the ledger already holds something that clashes
   LICENSE_MODEL_EXISTS: 'conflict',
   PO_NUMBER_TAKEN: 'conflict',
@@ -52,6 +53,8 @@ export const ERROR_CODES = {
   DEPLOYMENT_UNINSTALLED: 'rule',
   DEPLOYMENT_NOT_INSTALLED: 'rule',
   MAINTENANCE_NOT_EXTENDED: 'rule',
+  ROLE_NOT_GRANTABLE: 'rule',
+  ROLE_NOT_FOR_ACCOUNT: 'rule',
 } as const satisfies Record<string, DomainErrorKind>;
 
 export type DomainErrorCode = keyof typeof ERROR_CODES;

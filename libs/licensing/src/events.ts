@@ -5,6 +5,8 @@
  * time, the ids chosen) are in the data, so replays are deterministic.
  */
 
+import type { Role } from './access';
+
 export type AccountKind = 'vendor' | 'partner' | 'customer';
 export type BindsTo = 'device' | 'channel' | 'account' | 'deployment' | 'msp-portal';
 
@@ -211,6 +213,28 @@ export interface DeploymentUninstalled {
   data: { deploymentId: string; licenseIds: string[]; uninstalledAt: string };
 }
 
+// --- apikey-<keyId> ---
+/** A credential was issued. Never the key itself: only who holds it, for what, until when. */
+export interface ApiKeyCreated {
+  type: 'ApiKeyCreated';
+  data: {
+    keyId: string;
+    /** The visible start of the key (`ldg_<keyId>`), so people can tell their keys apart. */
+    prefix: string;
+    accountId: string;
+    role: Role;
+    name: string;
+    deviceId: string | null;
+    serverId: string | null;
+    expiresAt: string | null;
+    createdAt: string;
+  };
+}
+export interface ApiKeyRevoked {
+  type: 'ApiKeyRevoked';
+  data: { keyId: string; reason: string | null; revokedAt: string };
+}
+
 export type AccountEvent = AccountOpened | AccountLinked | MspPortalExtended | MspPortalShortened;
 export type LicenseModelEvent = LicenseModelDefined;
 export type PurchaseOrderEvent = PurchaseOrderPlaced | PurchaseOrderFulfilled;
@@ -226,6 +250,7 @@ export type LicenseEvent =
 export type DeviceEvent = DeviceRegistered | DeviceLicenseBound | DeviceLicenseRevoked;
 export type SerialEvent = DeviceSerialReserved;
 export type DeploymentEvent = DeploymentCreated | DeploymentInstalled | MaintenanceRenewed | DeploymentUninstalled;
+export type ApiKeyEvent = ApiKeyCreated | ApiKeyRevoked;
 
 export type LedgerEvent =
   | AccountEvent
@@ -235,6 +260,7 @@ export type LedgerEvent =
   | LicenseEvent
   | DeviceEvent
   | SerialEvent
-  | DeploymentEvent;
+  | DeploymentEvent
+  | ApiKeyEvent;
 
 export type LedgerEventType = LedgerEvent['type'];

@@ -83,6 +83,7 @@ export class KnownFacts implements Facts {
   device = (id: string) => this.get('device', streamId.device(id));
   serial = (serial: string) => this.get('serial', streamId.serial(serial));
   deployment = (id: string) => this.get('deployment', streamId.deployment(id));
+  apiKey = (keyId: string) => this.get('apikey', streamId.apiKey(keyId));
 
   require(...ids: string[]): void {
     const missing = ids.filter((id) => !this.streams.has(id));

@@ -6,6 +6,7 @@ export { KnownFacts } from './facts';
 export { type DeviceIndexRow, type LicenseIndexRow, deviceIndexRow, licenseIndexRow, licenseOrder } from './index-rows';
 export { KEY_ALPHABET, KEY_PAYLOAD_LENGTH, UUID, deriveId, formatKeyCode, keyCheckSymbol, parseKeyCode } from './ids';
 export { addDays } from './time';
+export { GRANTABLE, ROLES, type Role, isRole } from './access';
 export { type OpenAccount, openAccount } from './use-cases/open-account/open-account.decider';
 export { type LinkAccounts, linkAccounts } from './use-cases/link-accounts/link-accounts.decider';
 export { type DefineLicenseModel, MAX_TERM_DAYS, defineLicenseModel } from './use-cases/define-license-model/define-license-model.decider';
@@ -26,3 +27,5 @@ export { type LicenseFileContent } from './use-cases/install-deployment/license-
 export { type RenewMaintenance, renewMaintenance } from './use-cases/renew-maintenance/renew-maintenance.decider';
 export { type UninstallPermanent, uninstallPermanent } from './use-cases/uninstall-permanent/uninstall-permanent.decider';
 export type { HandOffLine } from './rules';
+export { type CreateApiKey, type CreateApiKeyResult, createApiKey } from './use-cases/create-api-key/create-api-key.decider';
+export { type RevokeApiKey, revokeApiKey } from './use-cases/revoke-api-key/revoke-api-key.decider';

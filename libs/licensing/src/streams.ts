@@ -1,5 +1,7 @@
+import type { Role } from './access';
 import type {
   AccountEvent,
+  ApiKeyEvent,
   AccountKind,
   DeploymentEvent,
   DeviceEvent,
@@ -21,7 +23,7 @@ import type {
  * must be unique (PO numbers, serials, key codes, model codes) are stream ids,
  * so the store's `no_stream` expectation is what makes them unique.
  */
-export type StreamKind = 'account' | 'model' | 'po' | 'key' | 'license' | 'device' | 'serial' | 'deployment';
+export type StreamKind = 'account' | 'model' | 'po' | 'key' | 'license' | 'device' | 'serial' | 'deployment' | 'apikey';
 
 export const streamId = {
   account: (id: string) => `account-${id}`,
@@ -33,6 +35,7 @@ export const streamId = {
   // Serials are unique whatever their case or spacing, as people type them.
   serial: (serial: string) => `serial-${normalizeSerial(serial)}`,
   deployment: (id: string) => `deployment-${id}`,
+  apiKey: (keyId: string) => `apikey-${keyId}`,
 } as const;
 
 export function normalizeSerial(serial: string): string {
@@ -135,6 +138,17 @@ export interface DeploymentState {
   fileLicenseIds: string[];
 }
 
+export interface ApiKeyState {
+  exists: boolean;
+  keyId: string;
+  accountId: string;
+  role: Role;
+  deviceId: string | null;
+  serverId: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
 export const PERPETUAL = 'perpetual';
 
 const NO_MODEL: ModelTerms = { code: '', category: '', bindsTo: 'device', termDays: null, seats: 0, deviceModels: [] };
@@ -160,6 +174,7 @@ const INITIAL = {
     exists: false, deploymentId: '', creatorId: '', ownerId: '', serverId: '', licenseIds: [],
     status: 'created', maintenanceUntil: null, fileNo: 0, fileIssuedAt: null, fileLicenseIds: [],
   }),
+  apikey: (): ApiKeyState => ({ exists: false, keyId: '', accountId: '', role: 'dashboard', deviceId: null, serverId: null, expiresAt: null, revokedAt: null }),
 } satisfies Record<StreamKind, () => unknown>;
 
 export interface StateOf {
@@ -171,6 +186,7 @@ export interface StateOf {
   device: DeviceState;
   serial: SerialState;
   deployment: DeploymentState;
+  apikey: ApiKeyState;
 }
 export type AnyState = StateOf[StreamKind];
 
@@ -288,6 +304,17 @@ export function evolveDeployment(s: DeploymentState, e: DeploymentEvent): Deploy
   }
 }
 
+export function evolveApiKey(s: ApiKeyState, e: ApiKeyEvent): ApiKeyState {
+  switch (e.type) {
+    case 'ApiKeyCreated': {
+      const { keyId, accountId, role, deviceId, serverId, expiresAt } = e.data;
+      return { ...s, exists: true, keyId, accountId, role, deviceId, serverId, expiresAt };
+    }
+    case 'ApiKeyRevoked':
+      return { ...s, revokedAt: e.data.revokedAt };
+  }
+}
+
 /** Folds one event into the state of the stream it belongs to. */
 export function evolve(kind: StreamKind, state: AnyState, event: LedgerEvent): AnyState {
   switch (kind) {
@@ -299,6 +326,7 @@ export function evolve(kind: StreamKind, state: AnyState, event: LedgerEvent): A
     case 'device': return evolveDevice(state as DeviceState, event as DeviceEvent);
     case 'serial': return evolveSerial(state as SerialState, event as SerialEvent);
     case 'deployment': return evolveDeployment(state as DeploymentState, event as DeploymentEvent);
+    case 'apikey': return evolveApiKey(state as ApiKeyState, event as ApiKeyEvent);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Role } from './access';
 import type { Emitted } from './decision';
 import type { AccountKind, BindsTo, HandOffReason, ModelTerms, PurchaseOrderLine } from './events';
 import { KEY_ALPHABET, KEY_PAYLOAD_LENGTH, formatKeyCode } from './ids';
@@ -312,4 +313,14 @@ export function partnerDeployment(newId: () => string, models: readonly ModelTer
     ...licenseIds.flatMap((id) => licenseDeployed(id, deploymentId)),
   ];
   return { partnerId, deploymentId, licenseIds, events };
+}
+
+// ---------------------------------------------------------------- credentials
+
+export function apiKeyCreated(o: { keyId: string; accountId: string; role?: Role; deviceId?: string | null; expiresAt?: string | null; createdAt?: string }): Emitted[] {
+  const data = {
+    keyId: o.keyId, prefix: `ldg_${o.keyId}`, accountId: o.accountId, role: o.role ?? 'backoffice', name: `key ${o.keyId}`,
+    deviceId: o.deviceId ?? null, serverId: null, expiresAt: o.expiresAt ?? null, createdAt: o.createdAt ?? EARLIER,
+  };
+  return [[streamId.apiKey(o.keyId), { type: 'ApiKeyCreated', data }]];
 }

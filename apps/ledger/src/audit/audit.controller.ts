@@ -14,6 +14,7 @@ import {
   ZodQuery,
   toAuditEvent,
 } from './audit-query';
+import { account, device, GLOBAL_READERS, license, param, Policy, READERS } from '../auth/policy';
 
 const problem = { 'application/problem+json': { schema: problemDetailsRef } };
 
@@ -84,6 +85,7 @@ export class AuditController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   @Get('licenses/:id/history')
+  @Policy({ roles: READERS, targets: [license(param())] })
   @HistoryDocs(
     "A license's lineage: its predecessors (LicenseIssued.predecessorId) and successors (LicenseSuperseded.successorId), every event merged in global position order",
     'LICENSE_NOT_FOUND',
@@ -95,18 +97,22 @@ export class AuditController {
   }
 
   @Get('devices/:id/history')
+  @Policy({ roles: READERS, targets: [device(param())] })
   @HistoryDocs("A device's stream: registration, bindings, revocations", 'DEVICE_NOT_FOUND')
   deviceHistory(@IdParam() id: string, @ZodQuery(HistoryQuery) query: HistoryQuery): Promise<HistoryPage> {
     return this.streamHistory(`device-${id}`, 'DEVICE_NOT_FOUND', `device ${id} does not exist`, query);
   }
 
   @Get('accounts/:id/history')
+  @Policy({ roles: READERS, targets: [account(param())] })
   @HistoryDocs("An account's stream: opening, links, MSP portal", 'ACCOUNT_NOT_FOUND')
   accountHistory(@IdParam() id: string, @ZodQuery(HistoryQuery) query: HistoryQuery): Promise<HistoryPage> {
     return this.streamHistory(`account-${id}`, 'ACCOUNT_NOT_FOUND', `account ${id} does not exist`, query);
   }
 
   @Get('events')
+  // Every tenant's events in one feed: for vendor staff and auditors only.
+  @Policy({ roles: GLOBAL_READERS })
   @ApiOperation({
     summary: 'The global event log, in commit order, for external consumers',
     description:

@@ -12,6 +12,7 @@ import { CommandSender, newId, now } from './command-sender';
 import { IdParam } from './id-param';
 import { ApiCommandResponses } from './responses';
 import { CreateDeploymentBody, NoBody, RenewMaintenanceBody } from './schemas';
+import { account, body, deployment, param, Policy, PORTAL_WRITERS } from '../auth/policy';
 
 @ApiTags('deployments')
 @Controller('v1/deployments')
@@ -22,12 +23,14 @@ export class DeploymentsController {
   ) {}
 
   @Post()
+  @Policy({ roles: PORTAL_WRITERS, targets: [account(body('creatorId')), account(body('ownerId'))] })
   @ApiCommandResponses('CreateDeployment: licenses for one server; an owner who is the creator\'s end user buys them')
   create(@ZodBody(CreateDeploymentBody) body: z.infer<typeof CreateDeploymentBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     return this.commands.send(new CreateDeploymentCommand({ now: now(), deploymentId: newId(), ...body, successorSeed: newId() }, envelope), res);
   }
 
   @Post(':id/installation')
+  @Policy({ roles: PORTAL_WRITERS, targets: [deployment(param())] })
   @ApiCommandResponses('InstallDeployment: the license file, signed with Ed25519 (public key at GET /v1/signing-key)')
   async install(@IdParam() id: string, @Body() raw: unknown, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     parseBody(NoBody, raw ?? {});
@@ -35,12 +38,14 @@ export class DeploymentsController {
   }
 
   @Post(':id/maintenance')
+  @Policy({ roles: PORTAL_WRITERS, targets: [deployment(param())] })
   @ApiCommandResponses('RenewMaintenance: a new license file with the new maintenance date')
   async renew(@IdParam() id: string, @ZodBody(RenewMaintenanceBody) body: z.infer<typeof RenewMaintenanceBody>, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     return this.signed(await this.commands.send(new RenewMaintenanceCommand({ now: now(), deploymentId: id, until: body.until }, envelope), res));
   }
 
   @Post(':id/uninstallation')
+  @Policy({ roles: PORTAL_WRITERS, targets: [deployment(param())] })
   @ApiCommandResponses('UninstallPermanent: for good; its licenses can never be installed again')
   uninstall(@IdParam() id: string, @Body() raw: unknown, @CommandContext() envelope: CommandEnvelope, @Res({ passthrough: true }) res: Response) {
     parseBody(NoBody, raw ?? {});

@@ -6,7 +6,7 @@ import { MAX_TERM_DAYS } from '@ledger/licensing';
 // Ids are stored lower-case: an upper-case UUID names the same thing.
 export const Id = z.uuid({ message: 'must be a UUID' }).overwrite((id) => id.toLowerCase());
 /** Free text people type: trimmed, never empty, no control characters (they end up in events, logs and files). */
-const Text = (max: number) =>
+export const Text = (max: number) =>
   z
     .string()
     .trim()
@@ -19,7 +19,7 @@ const Serial = z.string().trim().min(1).max(100).regex(/^[\x20-\x7e]+$/, 'must b
 const Name = Text(200);
 export const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, 'must be 1 to 100 characters of A-Z a-z 0-9 . _ / - (starting with a letter or digit)');
 // Bounded so that a date plus the longest term stays a date PostgreSQL and ISO-8601 can hold.
-const Instant = z.iso
+export const Instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z' })
   .refine((v) => Date.parse(v) >= Date.UTC(2000, 0, 1) && Date.parse(v) < Date.UTC(3000, 0, 1), 'must be in the years 2000 to 2999');
 const Email = z.email({ message: 'must be an e-mail address' }).max(320);

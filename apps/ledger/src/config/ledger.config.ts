@@ -45,6 +45,38 @@ export interface LedgerConfig {
   };
   /** apps/projector only: serve its Prometheus metrics on this port (unset: none). */
   projectorMetricsPort?: number;
+  auth: AuthConfig;
+  /** Where log lines go instead of stdout: for an embedding application or the tests' capture; no setting. */
+  logDestination?: { write(line: string): void };
+}
+
+export interface AuthConfig {
+  /** LEDGER_SECRET: keys the API keys' digests. Unset: generated once into secretFile (embedded default only). */
+  secret?: string;
+  secretFile: string;
+  /** LEDGER_ADMIN_KEY: becomes the bootstrap admin key on start. */
+  adminKey?: string;
+  /** Bearer tokens from an OpenID Connect provider; unset: API keys only. */
+  jwt?: {
+    issuer: string;
+    audience: string;
+    jwksUrl: string;
+    clockToleranceSeconds: number;
+    roleClaim: string;
+    accountClaim: string;
+  };
+  rateLimit: {
+    /** Requests per principal (or per client address, before authentication) per window; 0: no limit. */
+    requests: number;
+    windowMs: number;
+    /** Shared counters across processes; unset: each process counts in memory. */
+    redisUrl?: string;
+  };
+}
+
+export interface LoadConfigOptions {
+  /** False for processes that never check credentials (the projector): they need no LEDGER_SECRET. */
+  checksCredentials?: boolean;
 }
 
 /** The vendor account every ledger has from its first start (LEDGER_VENDOR_ACCOUNT_ID, LEDGER_VENDOR_NAME). */
@@ -63,7 +95,7 @@ export class ConfigError extends Error {
  * Reads and checks the settings, reporting every problem at once so that an
  * operator fixes them in one go. Documented in docs/configuration.md.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerConfig {
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd(), options: LoadConfigOptions = {}): LedgerConfig {
   const problems: string[] = [];
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name];
@@ -108,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
   if (projectors === 'off' && !databaseUrl)
     problems.push('LEDGER_PROJECTORS=off needs DATABASE_URL: on the embedded store (PGlite) only the ledger process can run the projectors');
 
+  const auth = loadAuth(env, dataDir, databaseUrl, options.checksCredentials ?? true, problems, integer);
+
   const config: LedgerConfig = {
     port: integer('PORT', 3000, 0, 65_535),
     host: env['HOST'] || '0.0.0.0',
@@ -132,10 +166,77 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): LedgerC
       readWaitTimeoutMs: integer('READ_WAIT_TIMEOUT_MS', 5_000, 0, 60_000),
     },
     vendor: { accountId: vendorId.toLowerCase(), name: env['LEDGER_VENDOR_NAME'] || DEFAULT_VENDOR.name },
+    auth,
   };
   if (env['PROJECTOR_METRICS_PORT']) config.projectorMetricsPort = integer('PROJECTOR_METRICS_PORT', 0, 0, 65_535);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const API_KEY_FORMAT = /^ldg_[0-9a-hjkmnp-tv-z]{12}_[A-Za-z0-9_-]{43}$/;
+
+/** Credential settings. Secrets are checked for shape only and never echoed in a problem. */
+function loadAuth(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  databaseUrl: string | undefined,
+  checksCredentials: boolean,
+  problems: string[],
+  integer: (name: string, fallback: number, min: number, max: number) => number,
+): AuthConfig {
+  const secret = env['LEDGER_SECRET'] || undefined;
+  if (secret !== undefined && secret.length < 32) problems.push('LEDGER_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  if (checksCredentials && secret === undefined) {
+    if (env['NODE_ENV'] === 'production') problems.push('NODE_ENV=production needs LEDGER_SECRET: the API keys\' digests must not depend on a file in the data folder');
+    // Every process that checks keys must key the digests alike: a file per data folder would not be shared.
+    else if (databaseUrl) problems.push('DATABASE_URL needs LEDGER_SECRET: every ledger process on one database must check API keys with the same secret');
+  }
+  const adminKey = env['LEDGER_ADMIN_KEY'] || undefined;
+  if (adminKey !== undefined && !API_KEY_FORMAT.test(adminKey))
+    problems.push('LEDGER_ADMIN_KEY must be an API key as `npm run ledgerctl -- keys generate` prints it (ldg_, 12 characters, _, 43 characters)');
+
+  const auth: AuthConfig = {
+    ...(secret !== undefined ? { secret } : {}),
+    secretFile: join(dataDir, 'ledger-secret'),
+    ...(adminKey !== undefined ? { adminKey } : {}),
+    rateLimit: { requests: integer('RATE_LIMIT_REQUESTS', 6_000, 0, 10_000_000), windowMs: integer('RATE_LIMIT_WINDOW_MS', 60_000, 1_000, 3_600_000) },
+  };
+  const redisUrl = env['REDIS_URL'] || undefined;
+  if (redisUrl !== undefined) {
+    if (!/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+    auth.rateLimit.redisUrl = redisUrl;
+  }
+
+  const issuer = env['JWT_ISSUER'] || undefined;
+  const audience = env['JWT_AUDIENCE'] || undefined;
+  const jwksUrl = env['JWT_JWKS_URL'] || undefined;
+  const given = [issuer, audience, jwksUrl].filter((v) => v !== undefined).length;
+  if (given > 0 && given < 3) problems.push('JWT_ISSUER, JWT_AUDIENCE and JWT_JWKS_URL go together: set all three to accept bearer tokens, or none');
+  if (issuer !== undefined && audience !== undefined && jwksUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      problems.push('JWT_JWKS_URL must be a URL');
+    }
+    // Keys fetched in the clear could be swapped by anyone on the path; plain http only to this machine (tests).
+    if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)))
+      problems.push('JWT_JWKS_URL must be https (http only for localhost)');
+    const claim = (name: string, fallback: string) => {
+      const value = env[name] || fallback;
+      if (!/^[A-Za-z0-9_.:/-]{1,100}$/.test(value)) problems.push(`${name} must be a claim name, got ${JSON.stringify(value)}`);
+      return value;
+    };
+    auth.jwt = {
+      issuer,
+      audience,
+      jwksUrl,
+      clockToleranceSeconds: integer('JWT_CLOCK_SKEW_SECONDS', 30, 0, 300),
+      roleClaim: claim('JWT_ROLE_CLAIM', 'ledger_role'),
+      accountClaim: claim('JWT_ACCOUNT_CLAIM', 'ledger_account'),
+    };
+  }
+  return auth;
 }
 
 /** The URL without its password, for logs. */

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '@ledger/event-store';
 import { EVENT_STORE } from '../store/event-store.module';
+import { Public } from '../auth/policy';
 
 class StoreHealthDto {
   @ApiProperty({ enum: ['postgres', 'pglite'] }) backend!: string;
@@ -22,6 +23,7 @@ export class HealthController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   @Get()
+  @Public('load balancers and orchestrators probe it without credentials; it reveals nothing of the ledger')
   @ApiOperation({ summary: "Liveness and the event store's reachability", description: '503 when the store does not answer within 2 s.' })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto })

@@ -3,13 +3,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { canonicalJson, type JsonValue } from '@ledger/event-store';
+import { type GuardedRequest, ON_BEHALF_OF } from '../auth/access.guard';
+import { ForbiddenError, PRINCIPAL } from '../auth/principal';
 import { type FieldProblem, RequestValidationError } from './request-errors';
 
 /** Who asks for a command, and under which ids it is recorded (event metadata). */
 export interface CommandContext {
   /** The Idempotency-Key, or a fresh UUID: a retry with the same key returns the first result. */
   commandId: string;
+  /** The authenticated principal's id (AccessGuard); nothing the caller says about itself. */
   actor: string;
+  /** The account acted for, when it is below the principal's own. */
+  onBehalfOf?: string;
   correlationId: string;
   /** False when the id was made up here: such a command cannot be retried safely. */
   idempotencyKeyGiven: boolean;
@@ -22,19 +27,12 @@ export interface CommandContext {
 
 /** Ids end up in event metadata, logs and URLs: a narrow charset keeps them safe in all three. */
 const ID = /^[A-Za-z0-9._:-]{1,200}$/;
-/** Printable ASCII: Node reads header bytes as Latin-1, so anything else would arrive garbled. */
-const ACTOR = /^[\x20-\x7e]{1,500}$/;
-
-/** Reads the command headers; every malformed one is reported at once (400 INVALID_HEADER). */
-export function readCommandContext(headers: IncomingHttpHeaders, requestId?: string): Omit<CommandContext, 'fingerprint'> {
+/** Reads the command headers; a malformed one is refused (400 INVALID_HEADER). */
+export function readCommandContext(headers: IncomingHttpHeaders, requestId?: string): Omit<CommandContext, 'fingerprint' | 'actor' | 'onBehalfOf'> {
   const problems: FieldProblem[] = [];
   const key = header(headers, 'idempotency-key');
   if (key !== undefined && !ID.test(key)) {
     problems.push({ pointer: '/headers/idempotency-key', detail: 'must be 1 to 200 characters of A-Z a-z 0-9 . _ : -' });
-  }
-  const actor = header(headers, 'x-actor');
-  if (actor !== undefined && (!ACTOR.test(actor) || actor.trim() === '')) {
-    problems.push({ pointer: '/headers/x-actor', detail: 'must be 1 to 500 printable ASCII characters' });
   }
   if (problems.length > 0) throw new RequestValidationError(problems, 'INVALID_HEADER');
 
@@ -42,7 +40,6 @@ export function readCommandContext(headers: IncomingHttpHeaders, requestId?: str
   const correlation = header(headers, 'x-correlation-id');
   return {
     commandId: key ?? randomUUID(),
-    actor: actor ?? 'anonymous',
     correlationId: correlation !== undefined && ID.test(correlation) ? correlation : (requestId ?? randomUUID()),
     idempotencyKeyGiven: key !== undefined,
   };
@@ -55,13 +52,17 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 }
 
 const CommandContextParam = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandContext => {
-  const req = ctx.switchToHttp().getRequest<{ headers: IncomingHttpHeaders; id?: unknown; method: string; originalUrl: string; body?: unknown }>();
+  const req = ctx.switchToHttp().getRequest<GuardedRequest & { id?: unknown; originalUrl: string }>();
+  const principal = req[PRINCIPAL];
+  // Command routes are never public (their policies say so); this refuses rather than record an anonymous actor.
+  if (principal === undefined) throw new ForbiddenError('commands need an authenticated caller');
+  const onBehalfOf = req[ON_BEHALF_OF];
   // req.id is set by pino-http (genReqId in app.module.ts).
   const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
   const path = req.originalUrl.split('?')[0];
   const body = req.body === undefined ? '' : stableJson(req.body);
   const fingerprint = createHash('sha256').update(`${req.method} ${path}\n${body}`).digest('base64url');
-  return { ...readCommandContext(req.headers, requestId), fingerprint };
+  return { ...readCommandContext(req.headers, requestId), actor: principal.id, ...(onBehalfOf !== undefined ? { onBehalfOf } : {}), fingerprint };
 });
 
 /**
@@ -94,7 +95,6 @@ export function ApiCommandHeaders(): MethodDecorator {
       required: false,
       description: 'Id of the command (1-200 of A-Z a-z 0-9 . _ : -). A retry with the same key returns the first result and records nothing.',
     }),
-    ApiHeader({ name: 'X-Actor', required: false, description: 'Who asks (1-500 printable ASCII characters); `anonymous` when absent.' }),
     ApiHeader({ name: 'X-Correlation-Id', required: false, description: 'Links this command to others of one flow; the request id when absent or malformed.' }),
   );
 }

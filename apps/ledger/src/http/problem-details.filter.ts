@@ -4,6 +4,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import { ApplicationError } from '@ledger/application';
 import { EventStoreError } from '@ledger/event-store';
 import { DomainError } from '@ledger/licensing';
+import { AuthenticationError, ForbiddenError } from '../auth/principal';
+import { RateLimitedError } from '../auth/rate-limit';
 import { PROBLEM_JSON, type ProblemDetails, problem } from './problem-details';
 import { ReadModelsBehindError, RequestValidationError, UnsupportedMediaTypeError } from './request-errors';
 
@@ -51,6 +53,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     res.statusCode = answer.status;
     if (exception instanceof ReadModelsBehindError) res.setHeader('Retry-After', '1');
+    if (exception instanceof RateLimitedError) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    // RFC 6750: say which scheme to use, and whether the credential given was the problem.
+    if (exception instanceof AuthenticationError)
+      res.setHeader('WWW-Authenticate', exception.code === 'CREDENTIALS_REQUIRED' ? 'Bearer realm="ledger"' : 'Bearer realm="ledger", error="invalid_token"');
     if ('problem' in answer) {
       res.setHeader('Content-Type', `${PROBLEM_JSON}; charset=utf-8`);
       res.end(JSON.stringify(answer.problem));
@@ -85,6 +91,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
     if (exception instanceof RequestValidationError) {
       return { status: 400, problem: problem({ code: exception.code, status: 400, detail: exception.message, instance, errors: exception.errors }) };
+    }
+
+    if (exception instanceof AuthenticationError) {
+      return { status: 401, problem: problem({ code: exception.code, status: 401, detail: exception.message, instance }) };
+    }
+
+    if (exception instanceof ForbiddenError) {
+      return { status: 403, problem: problem({ code: exception.code, status: 403, detail: exception.message, instance }) };
+    }
+
+    if (exception instanceof RateLimitedError) {
+      const detail = `too many requests from this caller; retry in ${exception.retryAfterSeconds} s`;
+      return { status: 429, problem: problem({ code: exception.code, status: 429, detail, instance, details: { retryAfterSeconds: exception.retryAfterSeconds } }) };
     }
 
     if (exception instanceof ReadModelsBehindError) {

@@ -5,6 +5,7 @@ import { EVENT_STORE } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
 import { LEDGER_READ_MODELS, projectionStatus } from '@ledger/read-models';
 import { LedgerMetrics } from './ledger-metrics';
+import { Public } from '../auth/policy';
 
 /** Prometheus text format. Feed and projector gauges are read from the database at scrape time, so they are true whichever process runs the projectors. */
 @ApiTags('operations')
@@ -43,6 +44,7 @@ export class MetricsController {
   }
 
   @Get()
+  @Public('Prometheus scrapes it; counts only, no tenant data (keep it on the internal network)')
   @ApiOperation({ summary: 'Prometheus metrics', description: 'Commands by type with latency and outcome, appends, feed head, projector positions and lag.' })
   @ApiOkResponse({ description: 'text/plain; version=0.0.4' })
   @Header('Cache-Control', 'no-store')

@@ -17,6 +17,7 @@ import {
   checkedCursor,
   parseAsOf,
 } from './query-params';
+import { account, param, Policy, READERS } from '../auth/policy';
 
 const UNKNOWN_ACCOUNT = 'ACCOUNT_NOT_FOUND: no such account';
 
@@ -35,6 +36,7 @@ export class AccountQueriesController {
   ) {}
 
   @Get(':id')
+  @Policy({ roles: READERS, targets: [account(param())] })
   @ApiQueryResponses('An account: kind, parent, linked accounts, MSP portal validity (and whether it is still valid now)', UNKNOWN_ACCOUNT)
   async account(@IdParam() id: string, @ZodQuery(PlainQuery) query: z.infer<typeof PlainQuery>) {
     const now = new Date().toISOString();
@@ -43,6 +45,7 @@ export class AccountQueriesController {
   }
 
   @Get(':id/inventory')
+  @Policy({ roles: READERS, targets: [account(param())] })
   @ApiQueryResponses(
     "The account's licenses: counts per model and state (expired: available or bound past validUntil, counted only there), and a page of licenses by License ID",
     UNKNOWN_ACCOUNT,
@@ -56,6 +59,7 @@ export class AccountQueriesController {
   }
 
   @Get(':id/customer-inventory')
+  @Policy({ roles: READERS, targets: [account(param())] })
   @ApiQueryResponses("The licenses of the partner's customers, with each license's owner: counts per model and state, and a page of licenses", UNKNOWN_ACCOUNT)
   async customerInventory(@IdParam() id: string, @ZodQuery(CustomerInventoryQuery) query: z.infer<typeof CustomerInventoryQuery>) {
     const now = new Date().toISOString();
@@ -64,6 +68,7 @@ export class AccountQueriesController {
   }
 
   @Get(':id/customers')
+  @Policy({ roles: READERS, targets: [account(param())] })
   @ApiQueryResponses("The partner's customers by name (q: a case-insensitive part of it), with linked accounts and MSP portal validity", UNKNOWN_ACCOUNT)
   async customers(@IdParam() id: string, @ZodQuery(CustomersQuery) query: z.infer<typeof CustomersQuery>) {
     const now = new Date().toISOString();
@@ -72,6 +77,7 @@ export class AccountQueriesController {
   }
 
   @Get(':id/devices')
+  @Policy({ roles: READERS, targets: [account(param())] })
   @ApiQueryResponses("The account's devices, the soonest to expire first (those that never expire last)", UNKNOWN_ACCOUNT)
   async devices(@IdParam() id: string, @ZodQuery(PageQuery) query: z.infer<typeof PageQuery>) {
     const now = new Date().toISOString();
@@ -80,6 +86,7 @@ export class AccountQueriesController {
   }
 
   @Get(':id/deployments')
+  @Policy({ roles: READERS, targets: [account(param())] })
   @ApiQueryResponses('Deployments the account owns or created, oldest first, with state and maintenance date', UNKNOWN_ACCOUNT)
   async deployments(@IdParam() id: string, @ZodQuery(DeploymentsQuery) query: z.infer<typeof DeploymentsQuery>) {
     await this.readYourWrites.waitFor(query.minPosition);

@@ -1,11 +1,15 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { VENDOR_ACCOUNT } from '@ledger/application';
 import { ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { DomainError } from '@ledger/licensing';
 import { LedgerQueries } from '@ledger/read-models';
+import { CurrentPrincipal } from '../auth/current-principal';
+import type { Principal } from '../auth/principal';
 import { IdParam } from '../commands/id-param';
 import { ReadYourWrites } from '../read-models/read-your-writes';
 import { ApiQueryResponses, AsOfQuery, ExpiringQuery, SearchQuery, ZodQuery, checkedCursor, parseAsOf } from './query-params';
+import { device, license, param, Policy, READERS } from '../auth/policy';
 
 @ApiTags('queries')
 @Controller('v1')
@@ -13,9 +17,11 @@ export class LedgerQueriesController {
   constructor(
     private readonly queries: LedgerQueries,
     private readonly readYourWrites: ReadYourWrites,
+    @Inject(VENDOR_ACCOUNT) private readonly vendor: { accountId: string },
   ) {}
 
   @Get('licenses/:id')
+  @Policy({ roles: READERS, targets: [license(param())] })
   @ApiQueryResponses(
     'A license: model, owner, state, binding, activation and expiry, deployment, key and PO, lineage both ways (predecessors oldest first, successors); asOf: as it was then',
     'LICENSE_NOT_FOUND: no such license (or not yet at asOf)',
@@ -30,6 +36,7 @@ export class LedgerQueriesController {
   }
 
   @Get('devices/:id')
+  @Policy({ roles: [...READERS, 'device'], targets: [device(param())] })
   @ApiQueryResponses(
     'A device: owner, serial, model, channels, validity per category and channel, its licenses by category, earliest expiry; asOf: as it was then',
     'DEVICE_NOT_FOUND: no such device (or not yet at asOf)',
@@ -44,19 +51,26 @@ export class LedgerQueriesController {
   }
 
   @Get('search')
+  @Policy({ roles: READERS, scopedList: true })
   @ApiQueryResponses(
     'Accounts by name (case-insensitive part), a PO number, a key code (dashes and case ignored), a License ID, a device serial (spaces and case ignored); no match is an empty page',
   )
-  async search(@ZodQuery(SearchQuery) query: z.infer<typeof SearchQuery>) {
+  async search(@ZodQuery(SearchQuery) query: z.infer<typeof SearchQuery>, @CurrentPrincipal() principal: Principal) {
     await this.readYourWrites.waitFor(query.minPosition);
-    return checkedCursor(() => this.queries.search(query.q, query));
+    return checkedCursor(() => this.queries.search(query.q, { ...query, ...this.scopeOf(principal) }));
   }
 
   @Get('expiring')
+  @Policy({ roles: READERS, scopedList: true })
   @ApiQueryResponses('Licenses (available or bound) and devices whose validity ends within the next `days` days, soonest first')
-  async expiring(@ZodQuery(ExpiringQuery) query: z.infer<typeof ExpiringQuery>) {
+  async expiring(@ZodQuery(ExpiringQuery) query: z.infer<typeof ExpiringQuery>, @CurrentPrincipal() principal: Principal) {
     const now = new Date().toISOString();
     await this.readYourWrites.waitFor(query.minPosition);
-    return checkedCursor(() => this.queries.expiring(query.days, query, now));
+    return checkedCursor(() => this.queries.expiring(query.days, { ...query, ...this.scopeOf(principal) }, now));
+  }
+
+  /** Lists cover the caller's account and those below it; the vendor's own callers see all, with no filter to pay for. */
+  private scopeOf(principal: Principal): { within?: string } {
+    return principal.accountId === this.vendor.accountId ? {} : { within: principal.accountId };
   }
 }

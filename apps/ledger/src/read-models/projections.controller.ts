@@ -4,6 +4,7 @@ import { EVENT_STORE } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
 import { LEDGER_READ_MODELS, type ProjectionRunner, type ProjectionStatus, projectionStatus } from '@ledger/read-models';
 import { PROJECTION_RUNNER } from './read-models.tokens';
+import { GLOBAL_READERS, Policy } from '../auth/policy';
 
 @ApiTags('read models')
 @Controller('v1/projections')
@@ -14,6 +15,7 @@ export class ProjectionsController {
   ) {}
 
   @Get()
+  @Policy({ roles: GLOBAL_READERS })
   @ApiOperation({
     summary: "Each projector's position and lag",
     description:

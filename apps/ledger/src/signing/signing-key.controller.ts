@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { LicenseSigner } from './license-signer';
 import type { SigningPublicKey } from './signed-document';
+import { Public } from '../auth/policy';
 
 class JwkDto {
   @ApiProperty({ enum: ['OKP'] }) kty!: 'OKP';
@@ -26,6 +27,7 @@ export class SigningKeyController {
   constructor(private readonly signer: LicenseSigner) {}
 
   @Get()
+  @Public('the public key that verifies signed files offline; anyone holding a file needs it')
   @ApiOperation({
     summary: 'The public key that verifies signed license files',
     description: 'Signatures are Ed25519 over the canonical JSON (RFC 8785) of `payload`; see docs/http.md for an offline check.',

@@ -1,5 +1,5 @@
 export { type CursorValue, InvalidCursorError, type Page } from './cursor';
-export { type AsOf, type ExpiringItem, type Inventory, type InventoryFilters, LedgerQueries, type ListOptions, type SearchItem } from './ledger-queries';
+export { type AsOf, type ExpiringItem, type Inventory, type InventoryFilters, LedgerQueries, type ListOptions, type ScopeOptions, type SearchItem } from './ledger-queries';
 export {
   type AccountView,
   type DeploymentView,

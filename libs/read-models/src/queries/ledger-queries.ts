@@ -43,6 +43,19 @@ export interface InventoryFilters extends ListOptions {
   status?: InventoryStatus | undefined;
 }
 
+/**
+ * Tenancy for the lists that span accounts (search, expiring): a scoped
+ * caller sees only what its own account or an account below it owns.
+ */
+export interface ScopeOptions {
+  /**
+   * An account id: only rows owned by that account or by an account below it
+   * (its customers, theirs, at any depth). Undefined: every account's rows
+   * (global callers: vendor admins, auditors).
+   */
+  within?: string | undefined;
+}
+
 /** A past moment: a global position (events at or before it) or an instant (events recorded at or before it). */
 export type AsOf = { position: number } | { instant: string };
 
@@ -290,33 +303,39 @@ export class LedgerQueries {
    * Accounts by name (case-insensitive substring), a PO number (exact), a key
    * code (with or without dashes, any case), a License ID (exact) and a device
    * serial (spaces and case ignored), ordered by kind, label, id.
+   *
+   * With `within`, only matches owned in that account's subtree: an account
+   * in it, a PO its buyer is in it, a key its buyer or its claimant is in it,
+   * a license or a device its owner is in it. The filter is in each branch,
+   * before the cursor, so a scoped page walk sees each visible match once.
    */
-  async search(q: string, options: ListOptions): Promise<Page<SearchItem> & { q: string }> {
+  async search(q: string, options: ListOptions & ScopeOptions): Promise<Page<SearchItem> & { q: string }> {
     const after = options.cursor ? decodeCursor('search', options.cursor, ['number', 'string', 'string']) : null;
     const text = q.trim();
     const keyNorm = text.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
     const uuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(text) ? text.toLowerCase() : null;
     const serial = normalizeSerial(q);
+    const scope = subtreeScope(options.within, 10);
     // Plain columns, shaped into each kind's fields after the LIMIT: building
     // JSON in SQL would cost it for every match of a common word, not only
     // for the page.
     const rows = await this.store.sql.query<{ rank: number; kind: SearchItem['kind']; id: string; label: string; a: string | null; b: string | null; c: string | null; d: string | null }>(
-      `SELECT rank, kind, id, label, a, b, c, d FROM (
+      `${scope.with}SELECT rank, kind, id, label, a, b, c, d FROM (
          SELECT 1 AS rank, 'account' AS kind, account_id::text COLLATE "C" AS id, name::text COLLATE "C" AS label,
                 kind::text AS a, parent_id::text AS b, NULL::text AS c, NULL::text AS d
-           FROM rm_accounts WHERE $1::text IS NOT NULL AND name_key LIKE $1::text ESCAPE '\\'
+           FROM rm_accounts WHERE $1::text IS NOT NULL AND name_key LIKE $1::text ESCAPE '\\'${scope.and('account_id')}
          UNION ALL
          SELECT 2, 'purchase-order', po_number::text COLLATE "C", po_number::text COLLATE "C", buyer_id, placed_at, fulfilled_at, NULL
-           FROM rm_purchase_orders WHERE po_number = $2::text
+           FROM rm_purchase_orders WHERE po_number = $2::text${scope.and('buyer_id')}
          UNION ALL
          SELECT 3, 'key', key_code::text COLLATE "C", key_code::text COLLATE "C", po_number, model_code, quantity::text, claimed_by
-           FROM rm_keys WHERE $3::text IS NOT NULL AND key_norm = $3::text
+           FROM rm_keys WHERE $3::text IS NOT NULL AND key_norm = $3::text${scope.and('buyer_id', 'claimed_by')}
          UNION ALL
          SELECT 4, 'license', license_id::text COLLATE "C", license_id::text COLLATE "C", owner_id, model_code, status, NULL
-           FROM rm_licenses WHERE $4::text IS NOT NULL AND license_id = $4::text
+           FROM rm_licenses WHERE $4::text IS NOT NULL AND license_id = $4::text${scope.and('owner_id')}
          UNION ALL
          SELECT 5, 'device', device_id::text COLLATE "C", serial::text COLLATE "C", owner_id, model, serial, NULL
-           FROM rm_devices WHERE $5::text IS NOT NULL AND serial_norm = $5::text
+           FROM rm_devices WHERE $5::text IS NOT NULL AND serial_norm = $5::text${scope.and('owner_id')}
        ) s
        WHERE $6::integer IS NULL OR rank > $6::integer
           OR (rank = $6::integer AND (label > ($7::text COLLATE "C") OR (label = ($7::text COLLATE "C") AND id > ($8::text COLLATE "C"))))
@@ -332,6 +351,7 @@ export class LedgerQueries {
         after?.[1] ?? null,
         after?.[2] ?? null,
         options.limit + 1,
+        ...scope.params,
       ],
     );
     const page = pageOf(rows, options.limit, 'search', (r) => [Number(r.rank), r.label, r.id], (r) => ({
@@ -343,29 +363,34 @@ export class LedgerQueries {
     return { q, ...page };
   }
 
-  /** Licenses (available or bound) and devices whose validity ends between now and now + days, soonest first. */
-  async expiring(days: number, options: ListOptions & { kind?: 'licenses' | 'devices' | undefined }, now: string): Promise<Page<ExpiringItem> & { from: string; until: string }> {
+  /**
+   * Licenses (available or bound) and devices whose validity ends between now
+   * and now + days, soonest first. With `within`, only those whose owner is in
+   * that account's subtree (filtered in each branch, before the cursor).
+   */
+  async expiring(days: number, options: ListOptions & ScopeOptions & { kind?: 'licenses' | 'devices' | undefined }, now: string): Promise<Page<ExpiringItem> & { from: string; until: string }> {
     const from = instant(now);
     const until = instant(addDays(from, days));
     const after = options.cursor ? decodeCursor('expiring', options.cursor, ['string', 'string']) : null;
+    const scope = subtreeScope(options.within, 7);
     const rows = await this.store.sql.query<{ kind: ExpiringItem['kind']; id: string; expires_at: string; owner_id: string; extra: unknown }>(
-      `SELECT kind, id, expires_at, owner_id, extra FROM (
+      `${scope.with}SELECT kind, id, expires_at, owner_id, extra FROM (
          SELECT 'license' AS kind, license_id::text COLLATE "C" AS id, valid_until::text COLLATE "C" AS expires_at, owner_id,
                 jsonb_build_object('modelCode', model_code, 'category', category, 'status', status, 'deviceId', device_id) AS extra
            FROM rm_licenses
           WHERE $1::text IS DISTINCT FROM 'devices' AND status IN ('available', 'bound')
-            AND valid_until >= ($2::text COLLATE "C") AND valid_until <= ($3::text COLLATE "C")
+            AND valid_until >= ($2::text COLLATE "C") AND valid_until <= ($3::text COLLATE "C")${scope.and('owner_id')}
          UNION ALL
          SELECT 'device', device_id::text COLLATE "C", earliest_expiry::text COLLATE "C", owner_id,
                 jsonb_build_object('serial', serial, 'model', model)
            FROM rm_devices
           WHERE $1::text IS DISTINCT FROM 'licenses'
-            AND earliest_expiry >= ($2::text COLLATE "C") AND earliest_expiry <= ($3::text COLLATE "C")
+            AND earliest_expiry >= ($2::text COLLATE "C") AND earliest_expiry <= ($3::text COLLATE "C")${scope.and('owner_id')}
        ) s
        WHERE $4::text IS NULL OR expires_at > ($4::text COLLATE "C") OR (expires_at = ($4::text COLLATE "C") AND id > ($5::text COLLATE "C"))
        ORDER BY expires_at, id
        LIMIT $6`,
-      [options.kind ?? null, from, until, after?.[0] ?? null, after?.[1] ?? null, options.limit + 1],
+      [options.kind ?? null, from, until, after?.[0] ?? null, after?.[1] ?? null, options.limit + 1, ...scope.params],
     );
     const page = pageOf(rows, options.limit, 'expiring', (r) => [r.expires_at, r.id], (r) => ({
       kind: r.kind,
@@ -434,6 +459,39 @@ function streamOptions(asOf: AsOf): ReadStreamsOptions {
 /** What "now" is for an as-of answer (expiry): the moment itself when it is an instant, else the caller's now. */
 function asOfNow(asOf: AsOf, now: string): string {
   return instant('instant' in asOf ? asOf.instant : now);
+}
+
+/**
+ * The SQL of a `within` scope. Unscoped: nothing at all (no CTE, no
+ * parameter, no filter), so a global caller's statement is the unscoped one.
+ *
+ * Scoped: `subtree`, the account ($param) and every account below it at any
+ * depth, a recursive CTE over rm_accounts.parent_id (indexed), folded into one
+ * array (`subtree_ids`): computed once per statement however many branches
+ * read it. Each branch keeps the rows whose owner column is `= ANY` of it (a
+ * row with several owner columns, e.g. a key's buyer and claimant, when any
+ * of them is). `= ANY` of an array, rather than `IN (SELECT …)`, lets the
+ * planner walk the owner indexes (owner_id leads them) for a small subtree
+ * instead of scanning every tenant's rows and probing a hash of the subtree.
+ *
+ * The account itself is in its subtree even before the accounts projection
+ * has its row; UNION, not UNION ALL, so a cycle in the data ends the
+ * recursion; the ids have the default collation, as the owner columns and
+ * parent_id do (only table keys are "C"), so their indexes stay usable.
+ */
+function subtreeScope(within: string | undefined, param: number): { with: string; and: (...columns: string[]) => string; params: string[] } {
+  if (within === undefined) return { with: '', and: () => '', params: [] };
+  return {
+    with: `WITH RECURSIVE subtree (account_id) AS (
+         SELECT $${param}::text
+         UNION
+         SELECT a.account_id COLLATE "default" FROM rm_accounts a JOIN subtree t ON a.parent_id = t.account_id
+       ),
+       subtree_ids AS (SELECT array_agg(account_id) AS ids FROM subtree)
+       `,
+    and: (...columns) => ` AND (${columns.map((c) => `${c} = ANY ((SELECT ids FROM subtree_ids)::text[])`).join(' OR ')})`,
+    params: [within],
+  };
 }
 
 /** A LIKE pattern matching the text literally (escape character: backslash). */

@@ -1,0 +1,116 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { VENDOR_ACCOUNT } from '@ledger/application';
+import { DomainError, type DomainErrorCode } from '@ledger/licensing';
+import { Authenticator } from './authenticator';
+import { POLICY, type RoutePolicy, type Source, type Target, type TargetKind } from './policy';
+import { ForbiddenError, PRINCIPAL, type Principal } from './principal';
+import { MALFORMED, ScopeResolver } from './scope.resolver';
+
+/** The account a request acts for, when it is not the principal's own (event metadata `onBehalfOf`). */
+export const ON_BEHALF_OF = Symbol('onBehalfOf');
+
+export interface GuardedRequest {
+  method: string;
+  headers: IncomingHttpHeaders;
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  route?: { path?: string };
+  [PRINCIPAL]?: Principal;
+  [ON_BEHALF_OF]?: string;
+}
+
+/** Rate limiting, run once the caller is known (PrincipalThrottlerGuard). */
+export const RATE_LIMITER = Symbol('RATE_LIMITER');
+export interface RateLimiter {
+  canActivate(context: ExecutionContext): Promise<boolean>;
+}
+
+const NOT_FOUND: Record<TargetKind, { code: DomainErrorCode; noun: string; key: string }> = {
+  account: { code: 'ACCOUNT_NOT_FOUND', noun: 'account', key: 'accountId' },
+  license: { code: 'LICENSE_NOT_FOUND', noun: 'license', key: 'licenseId' },
+  device: { code: 'DEVICE_NOT_FOUND', noun: 'device', key: 'deviceId' },
+  deployment: { code: 'DEPLOYMENT_NOT_FOUND', noun: 'deployment', key: 'deploymentId' },
+  purchaseOrder: { code: 'PURCHASE_ORDER_NOT_FOUND', noun: 'purchase order', key: 'poNumber' },
+  apiKey: { code: 'API_KEY_NOT_FOUND', noun: 'API key', key: 'keyId' },
+};
+
+/**
+ * One guard, in a fixed order: who is asking (401), how often (429), whether
+ * the role may use the route (403), and whether every thing the request names
+ * lies within the caller's account or below it. What lies outside answers as
+ * missing (404), the same answer a caller gets for an id that exists nowhere,
+ * and nothing runs.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticator: Authenticator,
+    private readonly scope: ScopeResolver,
+    @Inject(RATE_LIMITER) private readonly rateLimiter: RateLimiter,
+    @Inject(VENDOR_ACCOUNT) private readonly vendor: { accountId: string },
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const policy = this.reflector.get<RoutePolicy | undefined>(POLICY, context.getHandler());
+    // RoutePolicies refuses to start without one; this is the second lock on the door.
+    if (policy === undefined) throw new ForbiddenError('this route declares no access policy');
+    const req = context.switchToHttp().getRequest<GuardedRequest>();
+    if (policy.public) return this.rateLimiter.canActivate(context);
+
+    const principal = await this.authenticator.authenticate(req.headers.authorization);
+    req[PRINCIPAL] = principal;
+    await this.rateLimiter.canActivate(context);
+
+    if (!policy.roles.includes(principal.role))
+      throw new ForbiddenError(`${principal.role} credentials cannot use ${req.method} ${req.route?.path ?? 'this route'}`);
+    if (policy.vendorOnly && principal.accountId !== this.vendor.accountId)
+      throw new ForbiddenError(`${req.method} ${req.route?.path ?? 'this route'} is for the vendor's own credentials`);
+
+    const named: { target: Target; id: string; index: number }[] = [];
+    for (const [index, target] of (policy.targets ?? []).entries()) {
+      const raw = valueAt(req, target.from);
+      if (typeof raw !== 'string') continue; // absent (optional) or not text: validation answers for it
+      const id = this.scope.normalize(target.kind, raw);
+      // A malformed id fails the route's validation (400) before anything runs: that answer, the
+      // same for every caller, comes first.
+      if (id === MALFORMED) return true;
+      named.push({ target, id, index });
+    }
+    let onBehalfOf: string | undefined;
+    for (const { target, id, index } of named) {
+      const owner = await this.ownerWithin(principal, target, id);
+      if (owner === null) throw notFound(target, id);
+      // The first target is the account acted for; the others are what it acts with or on.
+      if (index === 0 && owner !== principal.accountId) onBehalfOf = owner;
+    }
+    if (onBehalfOf !== undefined) req[ON_BEHALF_OF] = onBehalfOf;
+    return true;
+  }
+
+  /** The owner of the target when the principal may see it; null when it may not, or when there is no such thing. */
+  private async ownerWithin(principal: Principal, target: Target, id: string): Promise<string | null> {
+    // Machines see their own device and nothing else.
+    if (principal.role === 'device') return target.kind === 'device' && id === principal.deviceId ? principal.accountId : null;
+    if (principal.role === 'license-server') return null;
+    const owner = await this.scope.ownerOf(target.kind, id);
+    if (owner === null) return null;
+    return (await this.scope.isWithin(principal.accountId, owner)) ? owner : null;
+  }
+}
+
+function valueAt(req: GuardedRequest, from: Source): unknown {
+  if ('param' in from) return req.params?.[from.param];
+  if ('query' in from) return req.query?.[from.query];
+  const body = req.body;
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[from.body] : undefined;
+}
+
+/** Word for word what the domain says of a missing thing, with the same pointer for a body field. */
+function notFound(target: Target, id: string): DomainError {
+  const { code, noun, key } = NOT_FOUND[target.kind];
+  return new DomainError(code, `${noun} ${id} does not exist`, { [key]: id }, 'body' in target.from ? `/${target.from.body}` : undefined);
+}

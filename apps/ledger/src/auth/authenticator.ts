@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import type { ApiKeyDirectory } from '@ledger/application';
+import { apiKeyId, digestApiKey, digestsEqual, looksLikeApiKey } from './credentials';
+import type { JwtVerifier } from './jwt-verifier';
+import { AuthenticationError, type Principal } from './principal';
+
+const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
+
+/**
+ * Turns the Authorization header into a principal: `Bearer ldg_…` is an API
+ * key, any other bearer token a JWT. The key's row is read on every request
+ * (one primary-key lookup): a revocation holds from the next request on, in
+ * every process, with no cache to expire.
+ */
+@Injectable()
+export class Authenticator {
+  constructor(
+    private readonly keys: ApiKeyDirectory,
+    private readonly secret: Buffer,
+    private readonly jwt: JwtVerifier | null,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    if (authorization === undefined || authorization.trim() === '')
+      throw new AuthenticationError('CREDENTIALS_REQUIRED', 'this route needs credentials: send Authorization: Bearer <API key or token>');
+    const token = BEARER.exec(authorization)?.[1];
+    if (token === undefined) throw new AuthenticationError('CREDENTIALS_INVALID', 'the Authorization header must be "Bearer <API key or token>"');
+    if (looksLikeApiKey(token)) return this.apiKey(token);
+    if (this.jwt === null) throw new AuthenticationError('CREDENTIALS_INVALID', 'the bearer token is not an API key, and this ledger accepts no other tokens (JWT_* settings unset)');
+    return this.jwt.verify(token);
+  }
+
+  private async apiKey(key: string): Promise<Principal> {
+    const keyId = apiKeyId(key);
+    if (keyId === null) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key is malformed');
+    const digest = digestApiKey(this.secret, key);
+    const record = await this.keys.find(keyId);
+    // An unknown id and a wrong secret answer alike: nobody learns which key ids exist.
+    if (record === null || !digestsEqual(record.digest, digest)) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key is not valid');
+    // Said plainly only to a caller who proved it holds the key.
+    if (record.revokedAt !== null) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key was revoked');
+    if (record.expiresAt !== null && Date.parse(record.expiresAt) <= this.clock()) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key has expired');
+    return {
+      id: `key:${keyId}`,
+      role: record.role,
+      accountId: record.accountId,
+      ...(record.deviceId !== null ? { deviceId: record.deviceId } : {}),
+      ...(record.serverId !== null ? { serverId: record.serverId } : {}),
+      via: 'api-key',
+    };
+  }
+}
