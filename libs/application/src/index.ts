@@ -2,7 +2,7 @@ export { ApplicationModule, type ApplicationOptions, VENDOR_ACCOUNT } from './ap
 export { type AlsoWrite, type CommandEnvelope, CommandExecutor, type CommandExecutorOptions, type CommandOutcome } from './command-executor';
 export { ApplicationError } from './errors';
 export { EVENT_STORE } from './tokens';
-export { LICENSE_INDEX_COMPONENT, LICENSE_INDEX_MIGRATIONS, migrateLicenseIndex } from './license-index';
+export { LICENSE_INDEX_COMPONENT, LICENSE_INDEX_MIGRATIONS, migrateLicenseIndex, ownersFromIndex } from './license-index';
 export { OpenAccountCommand, OpenAccountHandler } from './open-account/open-account.handler';
 export { LinkAccountsCommand, LinkAccountsHandler } from './link-accounts/link-accounts.handler';
 export { DefineLicenseModelCommand, DefineLicenseModelHandler } from './define-license-model/define-license-model.handler';

@@ -22,6 +22,9 @@ export interface GuardedRequest {
   [ON_BEHALF_OF]?: string;
 }
 
+/** Roles that see every account: only the vendor's own credentials may hold them. */
+const GLOBAL_ROLES: readonly string[] = ['admin', 'auditor'];
+
 /** Rate limiting, run once the caller is known (PrincipalThrottlerGuard). */
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
 export interface RateLimiter {
@@ -61,9 +64,20 @@ export class AccessGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<GuardedRequest>();
     if (policy.public) return this.rateLimiter.canActivate(context);
 
-    const principal = await this.authenticator.authenticate(req.headers.authorization);
+    let principal: Principal;
+    try {
+      principal = await this.authenticator.authenticate(req.headers.authorization);
+    } catch (error) {
+      // Failed attempts count against the client address: guessing costs budget like anything else.
+      await this.rateLimiter.canActivate(context);
+      throw error;
+    }
     req[PRINCIPAL] = principal;
     await this.rateLimiter.canActivate(context);
+
+    // Keys can only be made so (CreateApiKey); a token from an identity provider is held to the same rule here.
+    if (GLOBAL_ROLES.includes(principal.role) && principal.accountId !== this.vendor.accountId)
+      throw new ForbiddenError(`${principal.role} credentials belong to the vendor's account`);
 
     if (!policy.roles.includes(principal.role))
       throw new ForbiddenError(`${principal.role} credentials cannot use ${req.method} ${req.route?.path ?? 'this route'}`);
@@ -81,8 +95,11 @@ export class AccessGuard implements CanActivate {
       named.push({ target, id, index });
     }
     let onBehalfOf: string | undefined;
+    // Everything lies within the vendor's scope: what does not exist is the route's own to answer, after its validation.
+    const everywhere = principal.accountId === this.vendor.accountId;
     for (const { target, id, index } of named) {
       const owner = await this.ownerWithin(principal, target, id);
+      if (owner === null && everywhere) continue;
       if (owner === null) throw notFound(target, id);
       // The first target is the account acted for; the others are what it acts with or on.
       if (index === 0 && owner !== principal.accountId) onBehalfOf = owner;
@@ -94,7 +111,7 @@ export class AccessGuard implements CanActivate {
   /** The owner of the target when the principal may see it; null when it may not, or when there is no such thing. */
   private async ownerWithin(principal: Principal, target: Target, id: string): Promise<string | null> {
     // Machines see their own device and nothing else.
-    if (principal.role === 'device') return target.kind === 'device' && id === principal.deviceId ? principal.accountId : null;
+    if (principal.role === 'device') return target.kind === 'device' && id === principal.deviceId?.toLowerCase() ? principal.accountId : null;
     if (principal.role === 'license-server') return null;
     const owner = await this.scope.ownerOf(target.kind, id);
     if (owner === null) return null;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKeyDirectory } from '@ledger/application';
+import type { ApiKeyDirectory, ApiKeyRecord } from '@ledger/application';
+import { Batcher } from './batcher';
 import { apiKeyId, digestApiKey, digestsEqual, looksLikeApiKey } from './credentials';
 import type { JwtVerifier } from './jwt-verifier';
 import { AuthenticationError, type Principal } from './principal';
@@ -9,17 +10,21 @@ const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 /**
  * Turns the Authorization header into a principal: `Bearer ldg_…` is an API
  * key, any other bearer token a JWT. The key's row is read on every request
- * (one primary-key lookup): a revocation holds from the next request on, in
- * every process, with no cache to expire.
+ * (the lookups of concurrent requests in one query): a revocation holds from
+ * the next request on, in every process, with no cache to expire.
  */
 @Injectable()
 export class Authenticator {
+  private readonly records: Batcher<string, ApiKeyRecord & { digest: string }>;
+
   constructor(
-    private readonly keys: ApiKeyDirectory,
+    keys: ApiKeyDirectory,
     private readonly secret: Buffer,
     private readonly jwt: JwtVerifier | null,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.records = new Batcher((ids) => keys.findMany(ids));
+  }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (authorization === undefined || authorization.trim() === '')
@@ -35,9 +40,9 @@ export class Authenticator {
     const keyId = apiKeyId(key);
     if (keyId === null) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key is malformed');
     const digest = digestApiKey(this.secret, key);
-    const record = await this.keys.find(keyId);
+    const record = await this.records.get(keyId);
     // An unknown id and a wrong secret answer alike: nobody learns which key ids exist.
-    if (record === null || !digestsEqual(record.digest, digest)) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key is not valid');
+    if (record === undefined || !digestsEqual(record.digest, digest)) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key is not valid');
     // Said plainly only to a caller who proved it holds the key.
     if (record.revokedAt !== null) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key was revoked');
     if (record.expiresAt !== null && Date.parse(record.expiresAt) <= this.clock()) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key has expired');

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE } from '@ledger/application';
+import { EVENT_STORE, ownersFromIndex } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
 import { streamId } from '@ledger/licensing';
+import { Batcher } from './batcher';
 import type { TargetKind } from './policy';
 
 /** A value that cannot name anything of its kind: validation refuses the request (400) before it does anything. */
@@ -35,7 +36,15 @@ export class ScopeResolver {
   private readonly owners = new Map<string, string>();
   private readonly parents = new Map<string, string | null>();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  /** Licenses and devices, the things most requests name, come from the write-side index, merged across requests. */
+  private readonly indexed: Record<'license' | 'device', Batcher<string, string>>;
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
+    this.indexed = {
+      license: new Batcher((ids) => ownersFromIndex(store.sql, 'license', ids)),
+      device: new Batcher((ids) => ownersFromIndex(store.sql, 'device', ids)),
+    };
+  }
 
   normalize(kind: TargetKind, id: string): string | typeof MALFORMED {
     const spec = KINDS[kind];
@@ -47,6 +56,12 @@ export class ScopeResolver {
     const stream = KINDS[kind].stream(id);
     const cached = this.owners.get(stream);
     if (cached !== undefined) return cached;
+    if (kind === 'license' || kind === 'device') {
+      const owner = await this.indexed[kind].get(id);
+      if (owner === undefined) return null;
+      this.remember(this.owners, stream, owner);
+      return owner;
+    }
     const { events } = await this.store.readStream(stream, { limit: 1 });
     const first = events[0];
     if (!first) return null;

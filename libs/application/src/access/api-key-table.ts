@@ -91,8 +91,13 @@ export class ApiKeyDirectory {
   constructor(private readonly sql: SqlExecutor) {}
 
   async find(keyId: string): Promise<(ApiKeyRecord & { digest: string }) | null> {
-    const [row] = await this.sql.query<Row>(`SELECT ${COLUMNS}, digest FROM access_api_keys WHERE key_id = $1`, [keyId]);
-    return row ? { ...record(row), digest: row.digest } : null;
+    return (await this.findMany([keyId])).get(keyId) ?? null;
+  }
+
+  /** Several keys in one query (the authenticator merges the lookups of concurrent requests). */
+  async findMany(keyIds: readonly string[]): Promise<Map<string, ApiKeyRecord & { digest: string }>> {
+    const rows = await this.sql.query<Row>(`SELECT ${COLUMNS}, digest FROM access_api_keys WHERE key_id = ANY($1::text[])`, [[...keyIds]]);
+    return new Map(rows.map((row) => [row.key_id, { ...record(row), digest: row.digest }]));
   }
 
   /** Keys of some accounts (all when `accountIds` is null), by key id, after `afterKeyId`. */

@@ -1,0 +1,26 @@
+import { Batcher } from './batcher';
+
+describe('Batcher', () => {
+  it('answers the lookups of one turn of the event loop with one load, each key asked once', async () => {
+    const loads: string[][] = [];
+    const batcher = new Batcher<string, number>(async (keys) => {
+      loads.push(keys);
+      return new Map(keys.filter((k) => k !== 'missing').map((k) => [k, k.length]));
+    });
+    const answers = await Promise.all(['a', 'bb', 'a', 'missing'].map((k) => batcher.get(k)));
+    expect(answers).toEqual([1, 2, 1, undefined]);
+    expect(loads).toEqual([['a', 'bb', 'missing']]);
+    // A later turn loads again: nothing is cached.
+    expect(await batcher.get('a')).toBe(1);
+    expect(loads).toHaveLength(2);
+  });
+
+  it('splits a large batch and fails only the lookups of the load that failed', async () => {
+    const batcher = new Batcher<number, number>(async (keys) => {
+      if (keys.includes(3)) throw new Error('store unavailable');
+      return new Map(keys.map((k) => [k, k * 10]));
+    }, 2);
+    const answers = await Promise.allSettled([1, 2, 3, 4].map((k) => batcher.get(k)));
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as Error).message))).toEqual([10, 20, 'store unavailable', 'store unavailable']);
+  });
+});
