@@ -15,6 +15,12 @@ import { QueriesModule } from './queries/queries.module';
 import { SigningModule } from './signing/signing.module';
 import { EventStoreModule } from './store/event-store.module';
 
+const API_KEY_IN_TEXT = /(ldg_[0-9a-z]{12}_)[A-Za-z0-9_-]+/g;
+
+function scrubbed(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value).replace(API_KEY_IN_TEXT, '$1[redacted]'));
+}
+
 /** pino-http's options, and where its lines go when not to stdout (an embedding application, the tests' capture). */
 function withDestination(destination: DestinationStream | undefined, options: Options): Options | [Options, DestinationStream] {
   return destination ? [options, destination] : options;
@@ -40,6 +46,8 @@ export class AppModule {
               res.setHeader('X-Request-Id', id);
               return id;
             },
+            // A key pasted into a query string would otherwise be logged with the URL.
+            serializers: { req: (req: { url?: string; query?: unknown }) => ({ ...req, url: req.url?.replace(API_KEY_IN_TEXT, '$1[redacted]'), query: scrubbed(req.query) }) },
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
             // Health probes every few seconds would drown the log.
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },

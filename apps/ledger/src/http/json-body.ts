@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { UnsupportedMediaTypeError } from './request-errors';
+import { RequestValidationError, UnsupportedMediaTypeError } from './request-errors';
 
 export const DEFAULT_BODY_LIMIT = 1_048_576;
 
@@ -27,6 +27,28 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
 export function useJsonBodies(app: INestApplication, limit: number): void {
   app.use(requireJsonBody);
   (app as NestExpressApplication).useBodyParser('json', { limit, type: (req: IncomingMessage) => isJsonMediaType(req.headers['content-type']) });
+  app.use(refuseDeepBodies);
+}
+
+/** No command nests its input beyond a few levels; far deeper JSON only serves to exhaust recursive code. */
+export const MAX_BODY_DEPTH = 32;
+
+function refuseDeepBodies(req: IncomingMessage & { body?: unknown }, _res: ServerResponse, next: (error?: unknown) => void): void {
+  if (depthExceeds(req.body, MAX_BODY_DEPTH))
+    next(new RequestValidationError([{ pointer: '', detail: `must not nest arrays and objects deeper than ${MAX_BODY_DEPTH} levels` }]));
+  else next();
+}
+
+/** Iterative, so that the check itself cannot overflow the stack it protects. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function requireJsonBody(req: IncomingMessage, _res: ServerResponse, next: (error?: unknown) => void): void {
