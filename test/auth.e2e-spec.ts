@@ -163,6 +163,13 @@ describe('bearer tokens (JWT) from an OpenID Connect provider', () => {
     expect([write.status, write.body.code]).toEqual([403, 'FORBIDDEN']);
   });
 
+  it('holds tokens to the rule keys follow: admin and auditor roles belong to the vendor account', async () => {
+    const partnerAuditor = await token({ role: 'auditor', account: partner });
+    const feed = await ledger.http(partnerAuditor).get('/v1/events');
+    expect([feed.status, feed.body.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await ledger.http(await token({ role: 'auditor', account: VENDOR })).get('/v1/events')).status).toBe(200);
+  });
+
   it('records a token holder as the actor of its commands', async () => {
     const jwt = await token({ role: 'partner' });
     const res = await ledger.http(jwt).post('/v1/devices').send({ ownerId: partner, serial: `SN-${sfx()}`, model: 'M', channels: 0 });

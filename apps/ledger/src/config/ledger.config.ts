@@ -213,6 +213,8 @@ function loadAuth(
   const given = [issuer, audience, jwksUrl].filter((v) => v !== undefined).length;
   if (given > 0 && given < 3) problems.push('JWT_ISSUER, JWT_AUDIENCE and JWT_JWKS_URL go together: set all three to accept bearer tokens, or none');
   if (issuer !== undefined && audience !== undefined && jwksUrl !== undefined) {
+    // The actor `jwt:<issuer>#<subject>` (subject up to 200) must fit the store's 500 characters.
+    if (!/^[\x21-\x7e]{1,250}$/.test(issuer)) problems.push('JWT_ISSUER must be 1 to 250 printable ASCII characters without spaces');
     let url: URL | undefined;
     try {
       url = new URL(jwksUrl);
