@@ -10,7 +10,10 @@
  * registered and licenses allocated to the customer.
  *
  *   A. BindDevice (one license by id to one device, both the customer's: no
- *      hand-off) at concurrency BENCH_CONCURRENCY, in rounds interleaved with
+ *      hand-off) at concurrency BENCH_CONCURRENCY, sent with the partner's API
+ *      key, and the same to the same ledger started without its access guard
+ *      (bench/unauthenticated-ledger.ts: what authentication and
+ *      authorization cost), in rounds interleaved with
  *      the raw INSERT floor of bench:store at the same concurrency (and, as an
  *      HTTP baseline, GET /health: Nest, express, pino and one SELECT 1);
  *   B. SellToEnduser of 5 licenses, partner to its customer, at concurrency 1
@@ -30,10 +33,12 @@
  * BENCH_LEDGER_CPU_PROF (a folder: profile the ledger process with --cpu-prof).
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { MAX_KEY_QUANTITY } from '@ledger/licensing';
+import { generateApiKey } from '../apps/ledger/src/auth/credentials';
 import postgres from 'postgres';
 import { floorContender, suffix, type AdminSql } from './contenders';
 import { addCpu, cpuBetween, type CpuUse, sampleCpu } from './cpu';
@@ -56,6 +61,8 @@ const STATS_FLUSH_MS = 11_000;
 const TARGET_BIND_RATIO = 0.4;
 const TARGET_BIND_P99_MS = 50;
 const TARGET_CLAIM_MS = 1_000;
+const TARGET_AUTH_RATIO = 0.95;
+const TARGET_AUTH_P99_MS = 1;
 
 interface Settings {
   databaseUrl: string;
@@ -163,13 +170,13 @@ function networkError(error: unknown): string {
   return `network ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
 }
 
-function bindRunner(baseUrl: string, supply: BindSupply): LoadRunner {
+function bindRunner(name: string, baseUrl: string, supply: BindSupply, headers: Record<string, string>): LoadRunner {
   const errors: Record<string, number> = {};
   return {
-    name: 'BindDevice (by licenseId)',
+    name,
     errorsByKind: () => ({ ...errors }),
     async open(concurrency): Promise<LoadSession> {
-      const http = new HttpClient(baseUrl, concurrency);
+      const http = new HttpClient(baseUrl, concurrency, headers);
       let ok = 0;
       let first = 0;
       let last = 0;
@@ -251,9 +258,11 @@ interface BindSuite {
   provisioningSeconds: number;
 }
 
-async function runBindSuite(settings: Settings, ledger: LedgerProcess, fixture: LedgerFixture, admin: AdminSql, signal: AbortSignal): Promise<BindSuite> {
+async function runBindSuite(settings: Settings, ledger: LedgerProcess, open: LedgerProcess, fixture: LedgerFixture, admin: AdminSql, signal: AbortSignal): Promise<BindSuite> {
   const supply = new BindSupply();
-  const binds = bindRunner(ledger.baseUrl, supply);
+  // The same binds from one supply, as the partner with its key, and with no authentication at all.
+  const binds = bindRunner('BindDevice (partner API key)', ledger.baseUrl, supply, { authorization: `Bearer ${fixture.partnerKey}` });
+  const unauthenticated = bindRunner('BindDevice (no authentication)', open.baseUrl, supply, {});
   const floor = floorRunner(settings.databaseUrl, admin);
   let pairsProvisioned = 0;
   let provisioningSeconds = 0;
@@ -267,7 +276,7 @@ async function runBindSuite(settings: Settings, ledger: LedgerProcess, fixture: 
   };
   try {
     await floor.contender.setup();
-    log(`scenario A: BindDevice vs ${floor.runner.name}${settings.healthBaseline ? ' vs GET /health' : ''}, concurrency ${settings.concurrency}`);
+    log(`scenario A: BindDevice with and without authentication vs ${floor.runner.name}${settings.healthBaseline ? ' vs GET /health' : ''}, concurrency ${settings.concurrency}`);
     // Calibration: sizes the first round's supply, and warms the bind path up.
     await provision(CALIBRATION_PAIRS);
     const calibration = await binds.open(settings.concurrency, CALIBRATION_SECONDS);
@@ -278,7 +287,7 @@ async function runBindSuite(settings: Settings, ledger: LedgerProcess, fixture: 
     }
     const calibrationRate = supply.bestRate;
     log(`  calibration: about ${formatRate(calibrationRate)} binds/s`);
-    const runners = [binds, floor.runner, ...(settings.healthBaseline ? [healthRunner(ledger.baseUrl)] : [])];
+    const runners = [binds, unauthenticated, floor.runner, ...(settings.healthBaseline ? [healthRunner(ledger.baseUrl)] : [])];
     const results = await runRounds(runners, {
       rounds: settings.rounds,
       seconds: settings.seconds,
@@ -286,9 +295,10 @@ async function runBindSuite(settings: Settings, ledger: LedgerProcess, fixture: 
       concurrency: settings.concurrency,
       signal,
       log,
-      ledgerPid: ledger.pid,
+      ledgerPid: [ledger.pid, open.pid],
       beforeRound: async () => {
-        const need = Math.ceil(supply.bestRate * (settings.seconds + settings.warmupSeconds) * SUPPLY_MARGIN) + 2 * settings.concurrency;
+        // Two runners bind from the one supply each round: with and without authentication.
+        const need = 2 * (Math.ceil(supply.bestRate * (settings.seconds + settings.warmupSeconds) * SUPPLY_MARGIN) + 2 * settings.concurrency);
         if (need > supply.left) await provision(need - supply.left);
       },
     });
@@ -353,7 +363,7 @@ async function runSales(
   const inventoryAtStart = requests * SALE_QUANTITY;
   await fixture.supplyPartner(inventoryAtStart);
   const errors: Record<string, number> = {};
-  const http = new HttpClient(ledger.baseUrl, concurrency);
+  const http = new HttpClient(ledger.baseUrl, concurrency, { authorization: `Bearer ${fixture.partnerKey}` });
   let sent = 0;
   let limit = SALE_WARMUP;
   const body = { buyerId: fixture.customerId, lines: [{ modelCode: MODEL_CODE, quantity: SALE_QUANTITY }] };
@@ -448,9 +458,23 @@ interface Target {
   pass: boolean;
 }
 
-function evaluate(settings: Settings, binds: RunnerResult, floor: RunnerResult, sales: readonly SaleResult[], claims: ClaimSuite): Target[] {
+function evaluate(settings: Settings, binds: RunnerResult, unauthenticated: RunnerResult, floor: RunnerResult, sales: readonly SaleResult[], claims: ClaimSuite): Target[] {
   const ratio = binds.rate / floor.rate;
+  const authRatio = binds.rate / unauthenticated.rate;
+  const authP99 = binds.p99Ms - unauthenticated.p99Ms;
   return [
+    {
+      target: 'Authentication and authorization: BindDevice throughput, partner key vs none',
+      goal: `>= ${formatRatio(TARGET_AUTH_RATIO)}`,
+      measured: formatRatio(authRatio),
+      pass: authRatio >= TARGET_AUTH_RATIO,
+    },
+    {
+      target: 'Authentication and authorization: added BindDevice p99',
+      goal: `<= ${formatMs(TARGET_AUTH_P99_MS)} ms`,
+      measured: `${authP99 >= 0 ? '+' : ''}${formatMs(authP99)} ms`,
+      pass: authP99 <= TARGET_AUTH_P99_MS,
+    },
     {
       target: `BindDevice at concurrency ${settings.concurrency} vs raw INSERT`,
       goal: `>= ${formatRatio(TARGET_BIND_RATIO)}`,
@@ -477,11 +501,24 @@ function evaluate(settings: Settings, binds: RunnerResult, floor: RunnerResult, 
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
 
 function mainTable(suite: BindSuite, sales: readonly SaleResult[], claims: ClaimSuite): string {
-  const [binds, floor, health] = suite.results as [RunnerResult, RunnerResult, RunnerResult | undefined];
+  const [binds, unauthenticated, floor, health] = suite.results as [RunnerResult, RunnerResult, RunnerResult, RunnerResult | undefined];
   const ratio = binds.rate / floor.rate;
   const bindPass = ratio >= TARGET_BIND_RATIO && binds.p99Ms < TARGET_BIND_P99_MS && binds.errors === 0;
+  const authRatio = binds.rate / unauthenticated.rate;
+  const authPass = authRatio >= TARGET_AUTH_RATIO && binds.p99Ms - unauthenticated.p99Ms <= TARGET_AUTH_P99_MS;
   const rows: string[][] = [
-    ['A: BindDevice (by licenseId)', String(binds.concurrency), formatRate(binds.rate), formatMs(binds.p50Ms), formatMs(binds.p99Ms), formatRatio(ratio), String(binds.errors), `>= ${formatRatio(TARGET_BIND_RATIO)} floor, p99 < ${TARGET_BIND_P99_MS} ms, 0 errors`, verdict(bindPass)],
+    ['A: BindDevice, partner API key', String(binds.concurrency), formatRate(binds.rate), formatMs(binds.p50Ms), formatMs(binds.p99Ms), formatRatio(ratio), String(binds.errors), `>= ${formatRatio(TARGET_BIND_RATIO)} floor, p99 < ${TARGET_BIND_P99_MS} ms, 0 errors`, verdict(bindPass)],
+    [
+      'A: BindDevice, no authentication',
+      String(unauthenticated.concurrency),
+      formatRate(unauthenticated.rate),
+      formatMs(unauthenticated.p50Ms),
+      formatMs(unauthenticated.p99Ms),
+      formatRatio(unauthenticated.rate / floor.rate),
+      String(unauthenticated.errors),
+      `keyed >= ${formatRatio(TARGET_AUTH_RATIO)} of this, p99 + <= ${TARGET_AUTH_P99_MS} ms (got ${formatRatio(authRatio)})`,
+      verdict(authPass),
+    ],
     ['A: raw INSERT floor (bench:store)', String(floor.concurrency), formatRate(floor.rate), formatMs(floor.p50Ms), formatMs(floor.p99Ms), '-', String(floor.errors), '-', '-'],
   ];
   if (health)
@@ -594,6 +631,7 @@ async function main(): Promise<void> {
   const admin = postgres(settings.databaseUrl, { max: 1, onnotice: () => undefined, connection: { application_name: 'bench-admin' } });
   const schema = `bench_commands_${suffix()}`;
   let ledger: LedgerProcess | undefined;
+  let open: LedgerProcess | undefined;
   let fixture: LedgerFixture | undefined;
   try {
     const env = await describeEnvironment(admin);
@@ -603,22 +641,29 @@ async function main(): Promise<void> {
       throw new Error(`max_connections is ${env.postgres.max_connections}: the floor's ${settings.concurrency} connections and the ledger's ${settings.poolSize} need ${needed}`);
     log(`rounds ${settings.rounds} x ${settings.seconds} s (warm-up ${settings.warmupSeconds} s) on ${settings.databaseUrl.replace(/\/\/[^@]*@/, '//…@')}, schema ${schema}`);
     if (settings.ledgerCpuProf) mkdirSync(settings.ledgerCpuProf, { recursive: true });
-    ledger = await startLedger({
+    const adminKey = generateApiKey().key;
+    const ledgerOptions = {
       databaseUrl: settings.databaseUrl,
       schema,
       poolSize: settings.poolSize,
       vendorAccountId: VENDOR_ACCOUNT_ID,
       nodeFlags: settings.ledgerCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${settings.ledgerCpuProf}`] : [],
+      // A limit that is checked on every request but never reached: its cost is part of what is measured.
+      env: { LEDGER_SECRET: randomBytes(32).toString('base64url'), LEDGER_ADMIN_KEY: adminKey, RATE_LIMIT_REQUESTS: '10000000' },
       log,
-    });
-    fixture = new LedgerFixture(ledger.baseUrl, suffix());
+    };
+    ledger = await startLedger(ledgerOptions);
+    // The same ledger without its access guard, on the same schema: the baseline of authentication's cost.
+    // Its projectors are off: the keyed ledger's projectors follow both.
+    open = await startLedger({ ...ledgerOptions, unauthenticated: true, env: { ...ledgerOptions.env, LEDGER_PROJECTORS: 'off' }, nodeFlags: [] });
+    fixture = new LedgerFixture(ledger.baseUrl, suffix(), adminKey);
     await fixture.setup();
 
-    const bindSuite = await runBindSuite(settings, ledger, fixture, admin, signal);
+    const bindSuite = await runBindSuite(settings, ledger, open, fixture, admin, signal);
     const sales = await runSaleSuite(settings, ledger, fixture, admin, schema, signal);
     const claims = await runClaimSuite(settings, ledger, fixture, signal);
-    const [binds, floor] = bindSuite.results as [RunnerResult, RunnerResult];
-    const targets = evaluate(settings, binds, floor, sales, claims);
+    const [binds, unauthenticated, floor] = bindSuite.results as [RunnerResult, RunnerResult, RunnerResult];
+    const targets = evaluate(settings, binds, unauthenticated, floor, sales, claims);
     const loadAverageAtEnd = loadAverage();
     const seconds = (performance.now() - started) / 1_000;
 
@@ -684,7 +729,7 @@ async function main(): Promise<void> {
         settings: { ...settings, saleQuantity: SALE_QUANTITY, saleWarmup: SALE_WARMUP, claimWarmups: CLAIM_WARMUPS },
         environment: env,
       }),
-      bindDevice: { ...bindSuite, ratioToFloor: binds.rate / floor.rate },
+      bindDevice: { ...bindSuite, ratioToFloor: binds.rate / floor.rate, ratioToUnauthenticated: binds.rate / unauthenticated.rate, addedP99Ms: binds.p99Ms - unauthenticated.p99Ms },
       sellToEnduser: sales,
       claimKey: claims,
       cpuTotalMeasured: addCpu([...bindSuite.results.map((r) => r.cpu), ...sales.map((s) => s.cpu), claims.cpu]),
@@ -697,6 +742,10 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     fixture?.close();
+    if (open) {
+      const code = await open.stop();
+      if (code !== 0) log(`the unauthenticated ledger exited with ${code}`);
+    }
     if (ledger) {
       const code = await ledger.stop();
       if (code !== 0) log(`the ledger exited with ${code}`);

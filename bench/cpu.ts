@@ -62,8 +62,10 @@ export function sampleCpu(): CpuSample | null {
 }
 
 /** Processes started during the window count whole; processes gone before its end are lost (sample before closing pools). */
-export function cpuBetween(before: CpuSample | null, after: CpuSample | null, ledgerPid: number): CpuUse | null {
+export function cpuBetween(before: CpuSample | null, after: CpuSample | null, ledgerPids: number | readonly number[]): CpuUse | null {
   if (!before || !after) return null;
+  // Several ledger processes (bench:commands runs one with and one without authentication) count as the ledger together.
+  const ledgers = new Set([ledgerPids].flat());
   const seconds = (after.atMs - before.atMs) / 1_000;
   const delta = (pid: number) => {
     const a = after.processes.get(pid);
@@ -73,11 +75,11 @@ export function cpuBetween(before: CpuSample | null, after: CpuSample | null, le
   const others = new Map<string, number>();
   for (const [pid, p] of after.processes) {
     if (p.comm === 'postgres') postgres += delta(pid);
-    else if (pid !== process.pid && pid !== ledgerPid) others.set(p.comm, (others.get(p.comm) ?? 0) + delta(pid));
+    else if (pid !== process.pid && !ledgers.has(pid)) others.set(p.comm, (others.get(p.comm) ?? 0) + delta(pid));
   }
   const cores = (ticks: number) => ticks / TICKS_PER_SECOND / seconds;
   const loadGenerator = cores(delta(process.pid));
-  const ledger = cores(delta(ledgerPid));
+  const ledger = cores([...ledgers].reduce((sum, pid) => sum + delta(pid), 0));
   const pg = cores(postgres);
   const charged = cores(after.machineProcesses - before.machineProcesses);
   const kernel = cores(after.machineKernel - before.machineKernel);

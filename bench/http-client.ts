@@ -44,7 +44,12 @@ export class HttpClient {
   private readonly host: string;
   private readonly port: number;
 
-  constructor(baseUrl: string, maxSockets: number) {
+  constructor(
+    baseUrl: string,
+    maxSockets: number,
+    /** Sent with every request (the API key). */
+    private readonly defaults: Record<string, string> = {},
+  ) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
     this.port = Number(url.port);
@@ -61,7 +66,7 @@ export class HttpClient {
           method,
           path,
           agent: this.agent,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers } : headers,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': String(payload.length), ...this.defaults, ...headers } : { ...this.defaults, ...headers },
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -33,16 +33,22 @@ export class LedgerFixture {
   private serials = 0;
   private orders = 0;
 
+  /** The partner's own API key: what its portal backend would send. */
+  partnerKey = '';
+
   constructor(
     baseUrl: string,
     private readonly runId: string,
+    /** The ledger's admin key (LEDGER_ADMIN_KEY): the set-up is vendor staff's work. */
+    adminKey: string,
   ) {
-    this.http = new HttpClient(baseUrl, SETUP_CONCURRENCY);
+    this.http = new HttpClient(baseUrl, SETUP_CONCURRENCY, { authorization: `Bearer ${adminKey}` });
   }
 
   async setup(): Promise<void> {
     this.partnerId = (await this.http.command<{ accountId: string }>('/v1/accounts', { kind: 'partner', name: 'Bench partner', parentId: VENDOR_ACCOUNT_ID })).accountId;
     this.customerId = (await this.http.command<{ accountId: string }>('/v1/accounts', { kind: 'customer', name: 'Bench customer', parentId: this.partnerId })).accountId;
+    this.partnerKey = (await this.http.command<{ key: string }>('/v1/api-keys', { accountId: this.partnerId, role: 'partner', name: 'Bench partner portal' })).key;
     await this.http.command('/v1/license-models', {
       code: MODEL_CODE,
       name: 'Bench 1-year device license',

@@ -11,6 +11,8 @@ import { join, resolve } from 'node:path';
 
 /** Compiled to dist/bench: the ledger's entry point is beside it in dist/apps. */
 export const LEDGER_MAIN = resolve(__dirname, '..', 'apps', 'ledger', 'src', 'main.js');
+/** The same ledger with its access guard admitting every request: the baseline of authentication's cost. */
+export const UNAUTHENTICATED_LEDGER_MAIN = resolve(__dirname, 'unauthenticated-ledger.js');
 
 export interface LedgerProcessOptions {
   databaseUrl: string;
@@ -19,8 +21,10 @@ export interface LedgerProcessOptions {
   vendorAccountId: string;
   /** Extra Node flags for the child, e.g. --cpu-prof. */
   nodeFlags?: string[];
-  /** Extra settings for the child (e.g. LEDGER_PROJECTORS). */
+  /** Extra settings for the child (e.g. LEDGER_PROJECTORS, LEDGER_SECRET, LEDGER_ADMIN_KEY). */
   env?: Record<string, string>;
+  /** Run bench/unauthenticated-ledger.ts instead of the ledger's main. */
+  unauthenticated?: boolean;
   log: (line: string) => void;
 }
 
@@ -52,10 +56,11 @@ export function freePort(): Promise<number> {
 const KEEP_LINES = 40;
 
 export async function startLedger(options: LedgerProcessOptions): Promise<LedgerProcess> {
-  if (!existsSync(LEDGER_MAIN)) throw new Error(`${LEDGER_MAIN} is missing: run "npm run build" first (npm run bench:commands does)`);
+  const main = options.unauthenticated ? UNAUTHENTICATED_LEDGER_MAIN : LEDGER_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm run bench:commands does)`);
   const folder = mkdtempSync(join(tmpdir(), 'ledger-bench-commands-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), '--enable-source-maps', LEDGER_MAIN], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), '--enable-source-maps', main], {
     cwd: folder,
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -112,7 +117,7 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Ledger
     await stop(2_000);
     throw new Error(`${(error as Error).message}; its last output:\n${recent.join('\n')}`);
   }
-  options.log(`ledger API started as process ${child.pid} on ${baseUrl} (schema ${options.schema}, pool ${options.poolSize})`);
+  options.log(`ledger API${options.unauthenticated ? ' (no authentication)' : ''} started as process ${child.pid} on ${baseUrl} (schema ${options.schema}, pool ${options.poolSize})`);
   return { baseUrl, pid: child.pid!, recentOutput: () => [...recent], outputLines: () => seen, stop };
 }
 

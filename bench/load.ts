@@ -92,7 +92,7 @@ export interface RoundsPlan {
   concurrency: number;
   signal: AbortSignal;
   log: (line: string) => void;
-  ledgerPid: number;
+  ledgerPid: number | readonly number[];
   /** Runs before each round's runners (untimed): e.g. preparing the supply of a round. */
   beforeRound?: (round: number) => Promise<void>;
 }
