@@ -5,23 +5,22 @@
  * LEDGER_DATA_DIR (default ./data), which one process only can open.
  *
  * Exit codes: 0 done / everything matches; 1 a verification found a
- * difference; 2 usage; 3 the command failed (store unavailable, locked...).
+ * difference; 2 usage; 3 the command failed (store unavailable, locked...)
+ * or the ledger refused it (keys: a JSON line {error, message} on stderr).
+ * `keys` (API keys) lives in keys.ts.
  */
 import { createWriteStream } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type EventStore,
   FEED_START,
   type FeedCheckpoint,
   type RecordedEvent,
-  SCHEMA_NAME,
   type VerifyReport,
   formatFeedCheckpoint,
-  openEventStore,
   parseFeedCheckpoint,
 } from '@ledger/event-store';
-import { type LedgerEvent, fold, streamKind } from '@ledger/licensing';
+import { type LedgerEvent, ROLES, fold, streamKind } from '@ledger/licensing';
 import {
   LEDGER_READ_MODELS,
   type ReadModel,
@@ -30,9 +29,10 @@ import {
   rebuildReadModel,
   verifyReadModel,
 } from '@ledger/read-models';
+import { EXIT, UsageError, err, out } from './cli';
+import { keys } from './keys';
 import { Progress } from './progress';
-
-const EXIT = { ok: 0, differs: 1, usage: 2, failed: 3 } as const;
+import { type StoreSettings, openStore, storeSettings } from './store';
 
 const USAGE = `Usage: ledgerctl <command> [options]
 
@@ -43,62 +43,34 @@ Commands:
   export [--after CHECKPOINT] [--output FILE]
                                  the event log in feed order as NDJSON (stdout by default)
   migrate                        apply the store's, the write-side index's and the read models' migrations
+  keys create --account ID --role ROLE --name NAME [--device ID] [--server ID] [--expires ISO] [--quiet]
+                                 record a new API key (granted as admin: whoever runs ledgerctl has the database) and print
+                                 it ONCE: {"keyId","prefix","key","accountId","role","name","expiresAt"} on one line, or with
+                                 --quiet the key alone. --device for device keys only, --server for license-server keys only
+  keys list [--account ID] [--limit N]
+                                 API keys by key id as NDJSON (all of them without --limit); never a key or its digest
+  keys revoke KEYID [--reason TEXT]
+                                 revoke a key (KEYID: the 12 characters after ldg_, or ldg_<KEYID>); prints {"keyId","revokedAt"};
+                                 refused from the next request on, in every ledger process. Revoking again changes nothing
+  keys generate                  print a fresh, well-formed API key and record nothing (for LEDGER_ADMIN_KEY)
 
 Projectors: ${LEDGER_READ_MODELS.map((m) => m.name).join(', ')}
+Roles: ${ROLES.join(', ')} (admin and auditor keys belong to the vendor's account only)
 Store: DATABASE_URL (+ DATABASE_SCHEMA, DATABASE_POOL_SIZE), or the PGlite folder LEDGER_DATA_DIR (default ./data).
 A PGlite folder can be open in one process only: stop the ledger first.
-Exit codes: 0 ok, 1 a verification found differences, 2 usage, 3 the command failed.
+API key secret (keys create only): LEDGER_SECRET, the ledger's own (32 characters or more); unset, on the PGlite store only,
+  the file <LEDGER_DATA_DIR>/ledger-secret the ledger uses. DATABASE_URL and NODE_ENV=production need LEDGER_SECRET.
+Exit codes: 0 ok, 1 a verification found differences, 2 usage (a flag or setting of ledgerctl's is missing or wrong,
+  LEDGER_SECRET included), 3 the command failed: the store was unavailable or locked, or the ledger refused the command
+  (then stderr has one line {"error": CODE, "message": ...}, e.g. ROLE_NOT_FOR_ACCOUNT, ACCOUNT_NOT_FOUND, API_KEY_NOT_FOUND,
+  INVALID_COMMAND).
 `;
-
-class UsageError extends Error {}
-
-interface StoreSettings {
-  databaseUrl?: string;
-  dataDir: string;
-  schema: string;
-  poolSize: number;
-}
-
-function storeSettings(env: NodeJS.ProcessEnv): StoreSettings {
-  const databaseUrl = env['DATABASE_URL'] || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new UsageError('DATABASE_URL must be a postgres:// or postgresql:// URL');
-  const schema = env['DATABASE_SCHEMA'] || 'public';
-  if (!SCHEMA_NAME.test(schema)) throw new UsageError(`DATABASE_SCHEMA must be a lower-case identifier, got ${JSON.stringify(schema)}`);
-  const pool = env['DATABASE_POOL_SIZE'] || '4';
-  if (!/^\d+$/.test(pool) || Number(pool) < 1) throw new UsageError(`DATABASE_POOL_SIZE must be a positive integer, got ${JSON.stringify(pool)}`);
-  const dir = env['LEDGER_DATA_DIR'] || './data';
-  return { ...(databaseUrl ? { databaseUrl } : {}), dataDir: isAbsolute(dir) ? dir : resolve(process.cwd(), dir), schema, poolSize: Number(pool) };
-}
-
-async function openStore(settings: StoreSettings, migrate: boolean) {
-  try {
-    return await openEventStore({
-      ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl, poolSize: settings.poolSize } : { dataDir: settings.dataDir }),
-      schema: settings.schema,
-      migrate,
-    });
-  } catch (error) {
-    const e = error as { code?: string; message?: string };
-    if (e?.code === 'DATA_DIR_LOCKED')
-      throw Object.assign(
-        new Error(
-          `${e.message}. A PGlite data folder can be opened by one process only: stop the ledger (or the other ledgerctl) using it, then run this again; ` +
-            'or point ledgerctl at the PostgreSQL server (DATABASE_URL) when the ledger runs on one.',
-        ),
-        { code: e.code },
-      );
-    throw error;
-  }
-}
 
 /** Scratch schema of a verification: per store schema, so verifying two schemas of one server at once cannot collide. */
 function scratchSchema(schema: string, model: ReadModel): string {
   const name = schema === 'public' ? `ledger_verify_${model.name}` : `${schema}_verify_${model.name}`;
   return name.length <= 63 ? name : `ledger_verify_${model.name}_${Buffer.from(schema).toString('hex').slice(-16)}`.slice(0, 63);
 }
-
-const out = (line = '') => process.stdout.write(`${line}\n`);
-const err = (line = '') => process.stderr.write(`${line}\n`);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -300,6 +272,7 @@ async function main(argv: string[]): Promise<number> {
     export: { after: { type: 'string' }, output: { type: 'string', short: 'o' } },
     migrate: {},
   } as const;
+  if (command === 'keys') return keys(rest, process.env, USAGE);
   if (!(command in spec)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   const name = command as keyof typeof spec;
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
