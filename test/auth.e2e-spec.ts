@@ -100,6 +100,23 @@ describe.each(BACKENDS)('credentials on $name', (backend) => {
     expect(await status('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln')).toMatchObject({ status: 401, code: 'CREDENTIALS_INVALID' });
   });
 
+  it('shows a customer only the part of a license lineage within its scope; its partner sees it all', async () => {
+    const partner = await kit.openAccount('partner');
+    const first = await kit.openAccount('customer', partner);
+    const second = await kit.openAccount('customer', partner);
+    const model = await kit.defineModel({ bindsTo: 'device', category: 'pro', termDays: 365 });
+    const [licenseId] = await kit.licensesFor(first, model, 1);
+    const moved = await kit.ok(`/v1/licenses/${licenseId}/move`, { toAccountId: second });
+    const asFirst = (await kit.apiKey('customer', first)).key;
+    const asPartner = (await kit.apiKey('partner', partner)).key;
+    const detail = async (key: string) => (await kit.get(`/v1/licenses/${licenseId}`, { minPosition: kit.position }, key)).body;
+    expect((await detail(asPartner)).successors.map((l: { ownerId: string }) => l.ownerId)).toEqual([second]);
+    expect((await detail(asFirst)).successors).toEqual([]);
+    const history = async (key: string) => (await kit.get(`/v1/licenses/${licenseId}/history`, {}, key)).body.streamIds;
+    expect(await history(asPartner)).toEqual([`license-${licenseId}`, `license-${moved.licenseIds[0]}`]);
+    expect(await history(asFirst)).toEqual([`license-${licenseId}`]);
+  });
+
   it('lets a partner manage keys of its own scope only, and never grant more than it holds', async () => {
     const partner = await kit.openAccount('partner');
     const customer = await kit.openAccount('customer', partner);

@@ -71,6 +71,17 @@ export class ScopeResolver {
     return owner;
   }
 
+  /**
+   * A filter for answers that mention other accounts (a license's lineage):
+   * everything for the vendor's own callers, else what lies within the
+   * principal's account. Owner ids that name no account are outside.
+   */
+  async within(principal: { accountId: string }, vendorId: string, owners: readonly string[]): Promise<Set<string>> {
+    if (principal.accountId === vendorId) return new Set(owners);
+    const inside = await Promise.all(owners.map(async (owner) => ((await this.isWithin(principal.accountId, owner)) ? owner : null)));
+    return new Set(inside.filter((o): o is string => o !== null));
+  }
+
   /** Whether `accountId` is `root` or an account below it. */
   async isWithin(root: string, accountId: string): Promise<boolean> {
     let current: string | null = accountId;

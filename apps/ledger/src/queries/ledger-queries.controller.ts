@@ -6,6 +6,7 @@ import { DomainError } from '@ledger/licensing';
 import { LedgerQueries } from '@ledger/read-models';
 import { CurrentPrincipal } from '../auth/current-principal';
 import type { Principal } from '../auth/principal';
+import { ScopeResolver } from '../auth/scope.resolver';
 import { IdParam } from '../commands/id-param';
 import { ReadYourWrites } from '../read-models/read-your-writes';
 import { ApiQueryResponses, AsOfQuery, ExpiringQuery, SearchQuery, ZodQuery, checkedCursor, parseAsOf } from './query-params';
@@ -18,6 +19,7 @@ export class LedgerQueriesController {
     private readonly queries: LedgerQueries,
     private readonly readYourWrites: ReadYourWrites,
     @Inject(VENDOR_ACCOUNT) private readonly vendor: { accountId: string },
+    private readonly scope: ScopeResolver,
   ) {}
 
   @Get('licenses/:id')
@@ -26,13 +28,16 @@ export class LedgerQueriesController {
     'A license: model, owner, state, binding, activation and expiry, deployment, key and PO, lineage both ways (predecessors oldest first, successors); asOf: as it was then',
     'LICENSE_NOT_FOUND: no such license (or not yet at asOf)',
   )
-  async license(@IdParam() id: string, @ZodQuery(AsOfQuery) query: z.infer<typeof AsOfQuery>) {
+  async license(@IdParam() id: string, @ZodQuery(AsOfQuery) query: z.infer<typeof AsOfQuery>, @CurrentPrincipal() principal: Principal) {
     const now = new Date().toISOString();
     await this.readYourWrites.waitFor(query.minPosition);
     const asOf = parseAsOf(query.asOf, now);
     const answer = asOf ? await this.queries.licenseAsOf(id, asOf.value, now) : await this.queries.license(id, now);
     if (answer === null) throw new DomainError('LICENSE_NOT_FOUND', `license ${id} does not exist${asOf ? ' at that moment' : ''}`, { licenseId: id });
-    return asOf ? { asOf: asOf.echo, ...answer } : answer;
+    // Hand-offs lead to other accounts (a sibling customer, a linked account): the caller sees only the part of the lineage in its scope.
+    const visible = await this.scope.within(principal, this.vendor.accountId, [...answer.predecessors, ...answer.successors].map((l) => l.ownerId));
+    const scoped = { ...answer, predecessors: answer.predecessors.filter((l) => visible.has(l.ownerId)), successors: answer.successors.filter((l) => visible.has(l.ownerId)) };
+    return asOf ? { asOf: asOf.echo, ...scoped } : scoped;
   }
 
   @Get('devices/:id')
