@@ -4,10 +4,10 @@
  * opaque checkpoint.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { DEFAULT_VENDOR } from '../apps/ledger/src/config/ledger.config';
 import { startTestLedger, type TestLedger } from './app';
 import { BACKENDS } from './backends';
+import { PortalKit } from './portal-kit';
 
 /** A response body: JSON, checked by the assertions. */
 type Json = any;
@@ -16,23 +16,27 @@ const sfx = () => randomBytes(5).toString('hex');
 
 describe.each(BACKENDS)('audit routes on $name', (backend) => {
   let ledger: TestLedger;
-  const http = () => request(ledger.app.getHttpServer());
+  const kit = new PortalKit(() => ledger);
+  /** The actor recorded for the ledger's bootstrap admin key (the vendor's staff here). */
+  let admin: string;
 
   beforeAll(async () => {
     ledger = await startTestLedger(backend);
+    admin = `key:${ledger.adminKey.slice(4, 16)}`;
   });
   afterAll(async () => {
     await ledger?.close();
   });
 
-  async function ok(path: string, body: object, actor: string, key = `k-${sfx()}`): Promise<Json> {
-    const res = await http().post(path).set('X-Actor', actor).set('Idempotency-Key', key).send(body);
+  /** A command sent with an API key (the admin key when `as` is not given), under an Idempotency-Key of its own. */
+  async function ok(path: string, body: object, as?: string, key = `k-${sfx()}`): Promise<Json> {
+    const res = await ledger.http(as).post(path).set('Idempotency-Key', key).send(body);
     if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
-  async function get(path: string, status = 200): Promise<Json> {
-    const res = await http().get(path);
+  async function get(path: string, status = 200, as?: string): Promise<Json> {
+    const res = await ledger.http(as).get(path);
     if (res.status !== status) throw new Error(`GET ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
     if (status >= 400) {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -41,28 +45,51 @@ describe.each(BACKENDS)('audit routes on $name', (backend) => {
     return res.body;
   }
 
-  /** A partner claims a key, sells the license to its customer, who binds the successor to a device. */
+  /**
+   * The vendor (the admin key) opens a partner and sells it a key; the partner (a key of its own) opens a customer,
+   * claims the key, sells the license to the customer and registers a device for it; the customer (a key of its own)
+   * binds the successor to the device.
+   */
   async function lineageFixture() {
-    const partner = (await ok('/v1/accounts', { kind: 'partner', name: `Partner ${sfx()}`, parentId: VENDOR }, 'vendor@example.com')).accountId;
-    const customer = (await ok('/v1/accounts', { kind: 'customer', name: `Customer ${sfx()}`, parentId: partner }, 'partner@example.com')).accountId;
+    const partner = (await ok('/v1/accounts', { kind: 'partner', name: `Partner ${sfx()}`, parentId: VENDOR })).accountId;
+    const partnerKey = await kit.apiKey('partner', partner);
+    const customer = (await ok('/v1/accounts', { kind: 'customer', name: `Customer ${sfx()}`, parentId: partner }, partnerKey.key)).accountId;
+    // The partner manages its customer's keys itself.
+    const customerKey = await kit.apiKey('customer', customer, {}, partnerKey.key);
     const deviceModel = `CAM-${sfx()}`;
     const modelCode = `PRO-${sfx()}`;
-    await ok('/v1/license-models', { code: modelCode, name: `Model ${modelCode}`, bindsTo: 'device', category: 'pro', termDays: 365, deviceModels: [deviceModel] }, 'vendor@example.com');
+    await ok('/v1/license-models', { code: modelCode, name: `Model ${modelCode}`, bindsTo: 'device', category: 'pro', termDays: 365, deviceModels: [deviceModel] });
     const poNumber = `PO-${sfx()}`;
-    await ok('/v1/purchase-orders', { poNumber, buyerId: partner, deliveryEmails: ['po@example.com'], lines: [{ modelCode, quantity: 1 }] }, 'vendor@example.com');
-    const { keys } = await ok(`/v1/purchase-orders/${poNumber}/fulfilment`, {}, 'vendor@example.com');
+    await ok('/v1/purchase-orders', { poNumber, buyerId: partner, deliveryEmails: ['po@example.com'], lines: [{ modelCode, quantity: 1 }] });
+    const { keys } = await ok(`/v1/purchase-orders/${poNumber}/fulfilment`, {});
     const claimKey = `claim-${sfx()}`;
-    const claim = await ok(`/v1/keys/${keys[0].keyCode}/claim`, { accountId: partner }, 'partner@example.com', claimKey);
+    const claim = await ok(`/v1/keys/${keys[0].keyCode}/claim`, { accountId: partner }, partnerKey.key, claimKey);
     const original: string = claim.licenseIds[0];
     const saleKey = `sale-${sfx()}`;
-    const sale = await ok(`/v1/accounts/${partner}/sales`, { buyerId: customer, lines: [{ licenseId: original }] }, 'partner@example.com', saleKey);
+    const sale = await ok(`/v1/accounts/${partner}/sales`, { buyerId: customer, lines: [{ licenseId: original }] }, partnerKey.key, saleKey);
     const successor: string = sale.licenseIds[0];
-    const device = (await ok('/v1/devices', { ownerId: customer, serial: `SN-${sfx()}`, model: deviceModel, channels: 0 }, 'it@customer.example')).deviceId;
+    // The partner acts for its customer: the device is the customer's.
+    const registerKey = `register-${sfx()}`;
+    const device = (await ok('/v1/devices', { ownerId: customer, serial: `SN-${sfx()}`, model: deviceModel, channels: 0 }, partnerKey.key, registerKey)).deviceId;
     const bindKey = `bind-${sfx()}`;
-    const bound = await ok(`/v1/devices/${device}/bindings`, { licenseId: successor }, 'it@customer.example', bindKey);
+    const bound = await ok(`/v1/devices/${device}/bindings`, { licenseId: successor }, customerKey.key, bindKey);
     // Until the projectors have applied it all: their batch transactions hold the feed's horizon back while they run.
     await get(`/v1/accounts/${partner}?minPosition=${bound.position}`);
-    return { partner, customer, original, successor, device, claimKey, saleKey, bindKey };
+    return {
+      partner,
+      customer,
+      original,
+      successor,
+      device,
+      claimKey,
+      saleKey,
+      registerKey,
+      bindKey,
+      partnerKey: partnerKey.key,
+      customerKey: customerKey.key,
+      partnerActor: `key:${partnerKey.keyId}`,
+      customerActor: `key:${customerKey.keyId}`,
+    };
   }
 
   it("a license's history is its whole lineage, predecessor and successor, in position order, with who did what on which command", async () => {
@@ -91,22 +118,28 @@ describe.each(BACKENDS)('audit routes on $name', (backend) => {
       eventId: expect.any(String),
       type: 'LicenseIssued',
       data: expect.objectContaining({ licenseId: f.original, ownerId: f.partner, predecessorId: null }),
-      actor: 'partner@example.com',
+      actor: f.partnerActor,
+      onBehalfOf: null,
       commandId: f.claimKey,
       correlationId: expect.any(String),
       causationId: null,
       recordedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
     });
-    expect(history.events.slice(1, 3).map((e: Json) => [e.actor, e.commandId])).toEqual([
-      ['partner@example.com', f.saleKey],
-      ['partner@example.com', f.saleKey],
+    expect(history.events.slice(1, 3).map((e: Json) => [e.actor, e.onBehalfOf, e.commandId])).toEqual([
+      [f.partnerActor, null, f.saleKey],
+      [f.partnerActor, null, f.saleKey],
     ]);
-    expect(history.events[3]).toMatchObject({ actor: 'it@customer.example', commandId: f.bindKey, data: expect.objectContaining({ deviceId: f.device }) });
+    // The customer bound its own license: its key is the actor, on nobody else's behalf.
+    expect(history.events[3]).toMatchObject({ actor: f.customerActor, onBehalfOf: null, commandId: f.bindKey, data: expect.objectContaining({ deviceId: f.device }) });
+    // Never the vendor's key, which did not touch these licenses.
+    expect(history.events.map((e: Json) => e.actor)).not.toContain(admin);
     expect(history.hasMore).toBe(false);
     expect(history.next).toBe(positions.at(-1));
 
     // From the predecessor's side: the same lineage.
     expect((await get(`/v1/licenses/${f.original}/history`)).events).toEqual(history.events);
+    // The partner, whose licenses they were, reads the same history with its own key.
+    expect((await get(`/v1/licenses/${f.successor}/history`, 200, f.partnerKey)).events).toEqual(history.events);
 
     // Cursor pagination.
     const first = await get(`/v1/licenses/${f.successor}/history?limit=3`);
@@ -122,11 +155,30 @@ describe.each(BACKENDS)('audit routes on $name', (backend) => {
     const device = await get(`/v1/devices/${f.device.toUpperCase()}/history`);
     expect(device.streamIds).toEqual([`device-${f.device}`]);
     expect(device.events.map((e: Json) => e.type)).toEqual(['DeviceRegistered', expect.any(String)]);
-    expect(device.events[1]).toMatchObject({ streamId: `device-${f.device}`, streamPosition: 2, actor: 'it@customer.example', commandId: f.bindKey });
+    // The partner registered the device for its customer: its own key is the actor, the customer whom it acted for is named.
+    expect(device.events[0]).toMatchObject({ streamId: `device-${f.device}`, streamPosition: 1, actor: f.partnerActor, onBehalfOf: f.customer, commandId: f.registerKey });
+    expect(device.events[1]).toMatchObject({ streamId: `device-${f.device}`, streamPosition: 2, actor: f.customerActor, onBehalfOf: null, commandId: f.bindKey });
+    // An auditor's key reads the same; so do the partner's and the customer's own keys, for a device in their scope.
+    const auditor = await kit.apiKey('auditor', VENDOR);
+    for (const as of [auditor.key, f.partnerKey, f.customerKey]) expect((await get(`/v1/devices/${f.device}/history`, 200, as)).events).toEqual(device.events);
 
     const account = await get(`/v1/accounts/${f.customer}/history`);
-    expect(account.events[0]).toMatchObject({ streamId: `account-${f.customer}`, streamPosition: 1, type: 'AccountOpened', actor: 'partner@example.com' });
+    // The partner opened the customer below itself: its own account, so on nobody else's behalf.
+    expect(account.events[0]).toMatchObject({ streamId: `account-${f.customer}`, streamPosition: 1, type: 'AccountOpened', actor: f.partnerActor, onBehalfOf: null });
     expect(account.events[0].data).toMatchObject({ accountId: f.customer, parentId: f.partner });
+    const partner = await get(`/v1/accounts/${f.partner}/history`);
+    expect(partner.events[0]).toMatchObject({ type: 'AccountOpened', actor: admin, onBehalfOf: null });
+  });
+
+  it('the OpenAPI document names every history item\'s actor and on whose behalf it acted', async () => {
+    const doc = (await ledger.http().get('/docs-json').expect(200)).body;
+    for (const path of ['/v1/licenses/{id}/history', '/v1/devices/{id}/history', '/v1/accounts/{id}/history']) {
+      const item = doc.paths[path].get.responses['200'].content['application/json'].schema.properties.events.items;
+      expect(item.required).toEqual(expect.arrayContaining(['actor', 'onBehalfOf']));
+      expect(item.properties.onBehalfOf).toMatchObject({ type: 'string', nullable: true });
+      expect(item.properties.actor.description).toContain('key:<keyId>');
+    }
+    expect(doc.paths['/v1/events'].get.responses['200'].content['application/json'].schema.properties.events.items.required).toContain('onBehalfOf');
   });
 
   it('answers 404 for unknown ids and 400 for malformed ones and queries', async () => {
@@ -149,7 +201,7 @@ describe.each(BACKENDS)('audit routes on $name', (backend) => {
   });
 
   it('/v1/events pages through the whole feed with next until hasMore is false, every event once', async () => {
-    await lineageFixture();
+    const f = await lineageFixture();
     const all: Json[] = [];
     let after: string | undefined;
     let pages = 0;
@@ -168,6 +220,11 @@ describe.each(BACKENDS)('audit routes on $name', (backend) => {
     expect(all.map((e) => e.eventId)).toEqual(feed.events.map((e) => e.eventId));
     expect(new Set(all.map((e) => e.eventId)).size).toBe(all.length);
     expect(all[0]).toMatchObject({ streamId: expect.any(String), streamPosition: expect.any(Number), position: expect.any(Number), type: expect.any(String), recordedAt: expect.any(String) });
+    // Every event names its actor and on whose behalf; the feed carries the same as the histories.
+    for (const e of all) expect(e.onBehalfOf === null || typeof e.onBehalfOf === 'string').toBe(true);
+    expect(all.find((e) => e.type === 'DeviceRegistered' && e.data.deviceId === f.device)).toMatchObject({ actor: f.partnerActor, onBehalfOf: f.customer, commandId: f.registerKey });
+    // The vendor's admin placed the partner's order: it acted for the partner.
+    expect(all.find((e) => e.type === 'PurchaseOrderPlaced' && e.data.buyerId === f.partner)).toMatchObject({ actor: admin, onBehalfOf: f.partner });
     // Past the end: nothing, and the same checkpoint back.
     const end = await get(`/v1/events?after=${after}`);
     expect(end).toEqual({ events: [], next: after, hasMore: false });

@@ -19,7 +19,8 @@ describe('hardened HTTP', () => {
   const http = () => request(ledger.app.getHttpServer());
 
   it('answers with security headers and a CSP that lets an API answer load nothing', async () => {
-    for (const res of [await http().get('/health').expect(200), await http().get('/v1/licenses/not-a-uuid')]) {
+    // A public route, an API answer, and a refusal for want of credentials.
+    for (const res of [await http().get('/health').expect(200), await ledger.http().get('/v1/licenses/not-a-uuid').expect(400), await http().get('/v1/licenses/not-a-uuid').expect(401)]) {
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['content-security-policy']).toContain("default-src 'none'");
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -40,6 +41,8 @@ describe('hardened HTTP', () => {
     expect(allowed.status).toBe(204);
     expect(allowed.headers['access-control-allow-origin']).toBe(ALLOWED);
     expect(allowed.headers['access-control-allow-headers']).toContain('Idempotency-Key');
+    // A browser portal sends its credential in Authorization.
+    expect(allowed.headers['access-control-allow-headers']).toContain('Authorization');
     const other = await http().options('/v1/accounts').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     const simple = await http().get('/health').set('Origin', ALLOWED).expect(200);

@@ -1,7 +1,8 @@
 /**
  * The HTTP kit of apps/ledger (problem details, body validation, command
- * headers, body limits, signing key) on a test-only controller, through the
- * same configureHttp as the deployed app.
+ * headers, body limits, signing key) on a test-only controller beside the
+ * whole app (its access guard included), through the same configureHttp as
+ * the deployed app.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,13 +22,20 @@ import { Test } from '@nestjs/testing';
 import { DataDirLockedError, WrongExpectedVersionError } from '@ledger/event-store';
 import { DomainError } from '@ledger/licensing';
 import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
 import { z } from 'zod';
+import { AppModule } from '../apps/ledger/src/app.module';
+import { generateApiKey } from '../apps/ledger/src/auth/credentials';
+import { Policy, Public } from '../apps/ledger/src/auth/policy';
+import type { LedgerConfig } from '../apps/ledger/src/config/ledger.config';
 import { configureHttp } from '../apps/ledger/src/http';
 import { CommandContext } from '../apps/ledger/src/http/command-context';
 import { ZodBody } from '../apps/ledger/src/http/zod-body';
 import { LicenseSigner } from '../apps/ledger/src/signing/license-signer';
 import { verifySignedDocument } from '../apps/ledger/src/signing/signed-document';
-import { SigningModule } from '../apps/ledger/src/signing/signing.module';
+import { TEST_SECRET } from './app';
+import { BACKENDS } from './backends';
+import { testLogSink } from './log-capture';
 
 const OrderBody = z.strictObject({
   customer: z.string().min(1),
@@ -43,46 +51,58 @@ const DOMAIN_ERRORS: Record<string, () => DomainError> = {
   rule: () => new DomainError('INSUFFICIENT_LICENSES', 'only 2 licenses are available', { available: 2, requested: 5 }),
 };
 
+const TEST_ROUTE = 'test-only route of test/http-kit.e2e-spec.ts';
+
+// Every route declares its access policy, or the app refuses to start (RoutePolicies).
 @Controller('kit')
 class KitController {
   @Post('orders')
   @HttpCode(201)
+  // A command route: only an authenticated caller has a command context.
+  @Policy({ roles: ['admin', 'backoffice', 'partner', 'customer'] })
   order(@ZodBody(OrderBody) body: z.infer<typeof OrderBody>, @CommandContext() context: CommandContext) {
     return { body, context };
   }
 
   @Post('echo')
   @HttpCode(200)
+  @Public(TEST_ROUTE)
   echo(@ZodBody(EchoBody) body: z.infer<typeof EchoBody>) {
     return { length: body.text.length };
   }
 
   @Get('domain/:kind')
+  @Public(TEST_ROUTE)
   domain(@Param('kind') kind: string): never {
     throw DOMAIN_ERRORS[kind]!();
   }
 
   @Get('store/conflict')
+  @Public(TEST_ROUTE)
   storeConflict(): never {
     throw new WrongExpectedVersionError('license-L-1', 3, 4);
   }
 
   @Get('store/unavailable')
+  @Public(TEST_ROUTE)
   storeUnavailable(): never {
     throw new DataDirLockedError('/srv/secret/folder', 4242);
   }
 
   @Get('boom')
+  @Public(TEST_ROUTE)
   boom(): never {
     throw new Error('connection to postgres://ledger:hunter2@db failed: SELECT * FROM secrets');
   }
 
   @Get('refused')
+  @Public(TEST_ROUTE)
   refused(): never {
     throw new BadRequestException('nope');
   }
 
   @Get('report')
+  @Public(TEST_ROUTE)
   report(): never {
     throw new ServiceUnavailableException({ status: 'unavailable', store: { reachable: false } });
   }
@@ -94,24 +114,46 @@ const BODY_LIMIT = 200_000;
 describe('HTTP kit', () => {
   let app: INestApplication;
   let keyDir: string;
+  const store = BACKENDS[0]!.store();
+  const logs = testLogSink('http-kit');
+  /** The bootstrap admin key (LEDGER_ADMIN_KEY) of this app. */
+  const admin = generateApiKey();
+  /** Without credentials: the public test routes. */
   let http: () => ReturnType<typeof request>;
+  /** With the admin key: the command route. */
+  let authed: () => TestAgent;
 
   beforeAll(async () => {
     keyDir = mkdtempSync(join(tmpdir(), 'ledger-kit-'));
-    const moduleRef = await Test.createTestingModule({
-      imports: [SigningModule.register({ keyFile: join(keyDir, 'signing-key.pem') })],
-      controllers: [KitController],
-    }).compile();
+    const config: LedgerConfig = {
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: logs ? 'info' : 'silent',
+      ...(logs ? { logDestination: logs } : {}),
+      shutdownTimeoutMs: 5_000,
+      store: store.config,
+      http: { bodyLimit: BODY_LIMIT, corsOrigins: [], requestTimeoutMs: 30_000 },
+      signing: { keyFile: join(keyDir, 'signing-key.pem') },
+      readModels: { projectors: true, batchSize: 500, pollMs: 100, readWaitTimeoutMs: 1_000 },
+      auth: { secret: TEST_SECRET, secretFile: join(keyDir, 'ledger-secret'), adminKey: admin.key, rateLimit: { requests: 0, windowMs: 60_000 } },
+    };
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)], controllers: [KitController] }).compile();
     // Deliberately without { bodyParser: false }: configureHttp's limit must win over Nest's 100 kB default anyway.
     app = moduleRef.createNestApplication({ logger: false });
     configureHttp(app, { bodyLimit: BODY_LIMIT });
     await app.init();
     http = () => request(app.getHttpServer());
+    authed = () => request.agent(app.getHttpServer()).set('Authorization', `Bearer ${admin.key}`);
   });
 
   afterAll(async () => {
-    await app?.close();
-    rmSync(keyDir, { recursive: true, force: true });
+    try {
+      await app?.close();
+    } finally {
+      await store.dispose();
+      await logs?.end();
+      rmSync(keyDir, { recursive: true, force: true });
+    }
   });
 
   describe('problem details', () => {
@@ -183,12 +225,12 @@ describe('HTTP kit', () => {
     const order = { customer: 'ACME', lines: [{ sku: 'RTR-1', quantity: 2 }] };
 
     it('passes a valid body through', async () => {
-      const res = await http().post('/kit/orders').send(order).expect(201);
+      const res = await authed().post('/kit/orders').send(order).expect(201);
       expect(res.body.body).toEqual(order);
     });
 
     it('refuses unknown fields, each with its own pointer', async () => {
-      const res = await http()
+      const res = await authed()
         .post('/kit/orders')
         .send({ ...order, lines: [{ sku: 'RTR-1', quantity: 2, colour: 'red' }], extra: true })
         .expect(400);
@@ -203,7 +245,7 @@ describe('HTTP kit', () => {
     });
 
     it('points at every field of the wrong type', async () => {
-      const res = await http()
+      const res = await authed()
         .post('/kit/orders')
         .send({ customer: 7, lines: [{ sku: 'RTR-1', quantity: 'two' }] })
         .expect(400);
@@ -212,7 +254,7 @@ describe('HTTP kit', () => {
     });
 
     it('reports a missing body at pointer ""', async () => {
-      const res = await http().post('/kit/orders').expect(400);
+      const res = await authed().post('/kit/orders').expect(400);
       expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ pointer: '', detail: 'a JSON request body is required' }] });
     });
 
@@ -248,33 +290,49 @@ describe('HTTP kit', () => {
 
   describe('CommandContext', () => {
     const order = { customer: 'ACME', lines: [{ sku: 'RTR-1', quantity: 1 }] };
+    /** The actor the admin key's commands are recorded with: `key:` and the 12 characters after `ldg_`. */
+    const actor = () => `key:${admin.key.slice(4, 16)}`;
 
-    it('takes the command id, actor and correlation id from the headers', async () => {
-      const res = await http()
+    it('takes the command id and correlation id from the headers, the actor from the credential', async () => {
+      const res = await authed()
         .post('/kit/orders')
         .set('Idempotency-Key', 'order-2024.05:17_a')
-        .set('X-Actor', 'user:alice@example.com')
         .set('X-Correlation-Id', 'flow-9')
         .send(order)
         .expect(201);
-      expect(res.body.context).toEqual({ commandId: 'order-2024.05:17_a', actor: 'user:alice@example.com', correlationId: 'flow-9', idempotencyKeyGiven: true, fingerprint: expect.any(String) });
+      expect(actor()).toBe(`key:${admin.keyId}`);
+      expect(res.body.context).toEqual({ commandId: 'order-2024.05:17_a', actor: actor(), correlationId: 'flow-9', idempotencyKeyGiven: true, fingerprint: expect.any(String) });
+    });
+
+    it('ignores X-Actor: a caller cannot name itself, well-formed or not', async () => {
+      for (const claimed of ['user:alice@example.com', 'a'.repeat(501), 'andré']) {
+        const res = await authed().post('/kit/orders').set('X-Actor', claimed).send(order).expect(201);
+        expect(res.body.context.actor).toBe(actor());
+        expect(JSON.stringify(res.body.context)).not.toContain(claimed);
+      }
     });
 
     it('makes up what is missing, and ignores a malformed correlation id', async () => {
-      const res = await http().post('/kit/orders').set('X-Correlation-Id', 'not valid!').send(order).expect(201);
-      expect(res.body.context).toEqual({ commandId: expect.stringMatching(/^[0-9a-f-]{36}$/), actor: 'anonymous', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/), idempotencyKeyGiven: false, fingerprint: expect.any(String) });
+      const res = await authed().post('/kit/orders').set('X-Correlation-Id', 'not valid!').send(order).expect(201);
+      expect(res.body.context).toEqual({ commandId: expect.stringMatching(/^[0-9a-f-]{36}$/), actor: actor(), correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/), idempotencyKeyGiven: false, fingerprint: expect.any(String) });
       expect(res.body.context.correlationId).not.toBe(res.body.context.commandId);
     });
 
     it.each([
       ['Idempotency-Key', 'has spaces in it', '/headers/idempotency-key'],
       ['Idempotency-Key', 'k'.repeat(201), '/headers/idempotency-key'],
-      ['X-Actor', 'a'.repeat(501), '/headers/x-actor'],
-      ['X-Actor', 'andré', '/headers/x-actor'],
     ])('refuses a malformed %s with 400 INVALID_HEADER', async (name, value, pointer) => {
-      const res = await http().post('/kit/orders').set(name, value).send(order).expect(400);
+      const res = await authed().post('/kit/orders').set(name, value).send(order).expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
       expect(res.body).toMatchObject({ code: 'INVALID_HEADER', type: 'urn:ledger:problem:invalid-header', errors: [{ pointer, detail: expect.any(String) }] });
+    });
+
+    it('has no context without credentials: 401 before the handler runs, whatever X-Actor says', async () => {
+      const res = await http().post('/kit/orders').set('X-Actor', 'user:alice@example.com').send(order).expect(401);
+      expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="ledger"');
+      expect(res.body).toMatchObject({ code: 'CREDENTIALS_REQUIRED', status: 401, instance: '/kit/orders' });
+      expect(res.body.context).toBeUndefined();
     });
   });
 
@@ -303,9 +361,10 @@ describe('HTTP kit', () => {
         properties: { lines: { type: 'array', items: { additionalProperties: false } } },
       });
       expect(post.responses['400'].content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/ProblemDetails' });
-      expect(post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(
-        expect.arrayContaining(['header:Idempotency-Key', 'header:X-Actor', 'header:X-Correlation-Id']),
-      );
+      const headers = post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`);
+      expect(headers).toEqual(expect.arrayContaining(['header:Idempotency-Key', 'header:X-Correlation-Id']));
+      // The actor comes from the credential: no header for it is documented.
+      expect(headers).not.toContain('header:X-Actor');
       expect(doc.components.schemas.ProblemDetails.required).toContain('code');
       expect(doc.paths['/v1/signing-key'].get.responses['200']).toBeDefined();
     });

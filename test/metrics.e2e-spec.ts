@@ -24,26 +24,26 @@ describe.each(BACKENDS)('metrics and projections on $name', (backend) => {
   afterAll(() => ledger?.close());
 
   const openPartner = (name: string) =>
-    request(ledger.app.getHttpServer())
+    ledger
+      .http()
       .post('/v1/accounts')
-      .set('X-Actor', 'metrics-test')
       .send({ kind: 'partner', name, parentId: DEFAULT_VENDOR.accountId, emails: [`${name}@example.com`] });
 
   it('counts commands by type and outcome, and reports feed head and projector lag', async () => {
     const opened = await openPartner(`p-${randomBytes(4).toString('hex')}`).expect(201);
-    const refused = await request(ledger.app.getHttpServer())
+    const refused = await ledger
+      .http()
       .post('/v1/accounts')
-      .set('X-Actor', 'metrics-test')
       .send({ kind: 'customer', name: 'orphan', parentId: randomUUID(), emails: ['o@example.com'] });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     const code = refused.body.code as string;
 
     // Wait for the read models to reach the command, then the lag is zero.
-    await request(ledger.app.getHttpServer()).get(`/v1/projections`).expect(200);
+    await ledger.http().get(`/v1/projections`).expect(200);
     const deadline = Date.now() + 30_000;
     let projections: { feedHead: number; projections: { projector: string; position: number; lagEvents: number; lagSeconds: number }[] };
     for (;;) {
-      projections = (await request(ledger.app.getHttpServer()).get('/v1/projections').expect(200)).body;
+      projections = (await ledger.http().get('/v1/projections').expect(200)).body;
       if (projections.projections.every((p) => p.lagEvents === 0)) break;
       if (Date.now() > deadline) throw new Error(`projectors did not catch up: ${JSON.stringify(projections)}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -53,6 +53,7 @@ describe.each(BACKENDS)('metrics and projections on $name', (backend) => {
     for (const p of projections.projections) expect(p.lagSeconds).toBe(0);
     expect(projections.projections.find((p) => p.projector === 'accounts')!.position).toBeGreaterThanOrEqual(opened.body.position);
 
+    // Public: Prometheus scrapes without credentials.
     const scrape = await request(ledger.app.getHttpServer()).get('/metrics').expect(200);
     expect(scrape.headers['content-type']).toMatch(/^text\/plain/);
     const text = scrape.text;
@@ -75,10 +76,9 @@ describe.each(BACKENDS)('with LEDGER_PROJECTORS=off on $name', (backend) => {
   afterAll(() => ledger?.close());
 
   it('serves the (empty) read models, reports the lag, and answers minPosition with 503', async () => {
-    const http = () => request(ledger.app.getHttpServer());
+    const http = () => ledger.http();
     const opened = await http()
       .post('/v1/accounts')
-      .set('X-Actor', 'metrics-test')
       .send({ kind: 'partner', name: 'Nobody Projects Me', parentId: DEFAULT_VENDOR.accountId, emails: ['n@example.com'] })
       .expect(201);
     // The tables exist (nobody fills them here): a query answers, it does not fail.

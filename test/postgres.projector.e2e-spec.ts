@@ -35,6 +35,7 @@ describe('the projector process on PostgreSQL', () => {
   const schema = `proj_${randomBytes(6).toString('hex')}`;
   let store: EventStore;
   const children: ChildProcess[] = [];
+  // No LEDGER_SECRET (nor LEDGER_ADMIN_KEY): the projector checks no credentials, so DATABASE_URL alone must do (loadConfig's checksCredentials: false).
   const env = { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: '4', PROJECTOR_BATCH_SIZE: '20', PROJECTOR_POLL_MS: '100', LOG_LEVEL: 'info' };
 
   beforeAll(async () => {

@@ -6,12 +6,19 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateApiKey } from '../apps/ledger/src/auth/credentials';
+import { DEFAULT_VENDOR } from '../apps/ledger/src/config/ledger.config';
 import { type Running, startJsonLogging } from './child-process';
 
 const MAIN = resolve(__dirname, '../dist/apps/ledger/src/main.js');
+/**
+ * The bootstrap admin key of every ledger started here: without LEDGER_ADMIN_KEY a ledger with no key
+ * prints its first one in a banner meant for a terminal, and every line here must be JSON.
+ */
+const ADMIN_KEY = generateApiKey().key;
 
 function start(env: Record<string, string>): Running {
-  return startJsonLogging(MAIN, { PORT: '0', HOST: '127.0.0.1', ...env });
+  return startJsonLogging(MAIN, { PORT: '0', HOST: '127.0.0.1', LEDGER_ADMIN_KEY: ADMIN_KEY, ...env });
 }
 
 async function waitForLine(running: Running, predicate: (line: Record<string, unknown>) => boolean, ms = 30_000) {
@@ -48,6 +55,15 @@ describe('the ledger process', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', store: { backend: 'pglite', reachable: true } });
     expect(existsSync(join(dataDir, 'ledger.lock'))).toBe(true);
+    // LEDGER_ADMIN_KEY was recorded: it opens the API; nothing else does.
+    const vendor = `http://127.0.0.1:${listening['port']}/v1/accounts/${DEFAULT_VENDOR.accountId}`;
+    const authed = await fetch(vendor, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(authed.status).toBe(200);
+    expect(await authed.json()).toMatchObject({ accountId: DEFAULT_VENDOR.accountId, kind: 'vendor' });
+    expect((await fetch(vendor)).status).toBe(401);
+    expect(ledger.lines).toContainEqual(expect.objectContaining({ msg: 'bootstrap admin API key recorded from LEDGER_ADMIN_KEY', keyId: ADMIN_KEY.slice(4, 16) }));
+    // Its secret part is never logged.
+    expect(JSON.stringify(ledger.lines)).not.toContain(ADMIN_KEY.slice(17));
 
     ledger.child.kill('SIGTERM');
     expect(await ledger.exited).toBe(0);
@@ -76,5 +92,19 @@ describe('the ledger process', () => {
     const [line] = ledger.lines;
     expect(line).toMatchObject({ level: 'fatal', code: 'INVALID_CONFIGURATION' });
     expect(line!['problems']).toEqual([expect.stringContaining('LOG_LEVEL'), expect.stringContaining('PORT')]);
+  });
+
+  it('refuses a malformed LEDGER_ADMIN_KEY and a short LEDGER_SECRET without echoing either', async () => {
+    const badKey = `${ADMIN_KEY.slice(0, 17)}hunter2`;
+    const shortSecret = 'short-secret-hunter3';
+    const ledger = start({ LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: badKey, LEDGER_SECRET: shortSecret });
+    children.push(ledger.child);
+    expect(await ledger.exited).toBe(1);
+    const [line] = ledger.lines;
+    expect(line).toMatchObject({ level: 'fatal', code: 'INVALID_CONFIGURATION' });
+    expect(line!['problems']).toEqual([expect.stringContaining('LEDGER_SECRET'), expect.stringContaining('LEDGER_ADMIN_KEY')]);
+    const output = JSON.stringify(ledger.lines);
+    expect(output).not.toContain('hunter2');
+    expect(output).not.toContain('hunter3');
   });
 });

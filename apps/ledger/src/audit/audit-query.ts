@@ -11,7 +11,10 @@ export interface AuditEvent {
   eventId: string;
   type: string;
   data: Record<string, unknown>;
+  /** The principal that did it: `key:<keyId>`, `jwt:<issuer>#<subject>`, or `system`. */
   actor: string | null;
+  /** The account the actor acted for, when it was one below the actor's own; null when it acted for its own account. */
+  onBehalfOf: string | null;
   commandId: string | null;
   correlationId: string | null;
   causationId: string | null;
@@ -26,6 +29,7 @@ export const toAuditEvent = (e: RecordedEvent): AuditEvent => ({
   type: e.type,
   data: e.data,
   actor: e.metadata.actor,
+  onBehalfOf: typeof e.metadata['onBehalfOf'] === 'string' ? e.metadata['onBehalfOf'] : null,
   commandId: e.metadata.commandId,
   correlationId: e.metadata.correlationId,
   causationId: e.metadata.causationId,

@@ -1,8 +1,11 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags, type SchemaObject } from '@nestjs/swagger';
-import { EVENT_STORE } from '@ledger/application';
+import { EVENT_STORE, VENDOR_ACCOUNT } from '@ledger/application';
 import { type EventStore, type RecordedEvent, formatFeedCheckpoint, parseFeedCheckpoint } from '@ledger/event-store';
 import { DomainError, type DomainErrorCode } from '@ledger/licensing';
+import { CurrentPrincipal } from '../auth/current-principal';
+import type { Principal } from '../auth/principal';
+import { ScopeResolver } from '../auth/scope.resolver';
 import { IdParam } from '../commands/id-param';
 import { problemDetailsRef } from '../http/problem-details';
 import {
@@ -23,7 +26,7 @@ const MAX_LINEAGE = 10_000;
 
 const auditEventSchema: SchemaObject = {
   type: 'object',
-  required: ['streamId', 'streamPosition', 'position', 'eventId', 'type', 'data', 'actor', 'commandId', 'correlationId', 'causationId', 'recordedAt'],
+  required: ['streamId', 'streamPosition', 'position', 'eventId', 'type', 'data', 'actor', 'onBehalfOf', 'commandId', 'correlationId', 'causationId', 'recordedAt'],
   properties: {
     streamId: { type: 'string', example: 'license-0190f5c2-7a1b-7c3d-8e4f-5a6b7c8d9e0f' },
     streamPosition: { type: 'integer', description: 'Position in its stream, from 1' },
@@ -31,7 +34,18 @@ const auditEventSchema: SchemaObject = {
     eventId: { type: 'string', format: 'uuid' },
     type: { type: 'string', example: 'LicenseIssued' },
     data: { type: 'object', additionalProperties: true },
-    actor: { type: 'string', nullable: true, description: 'X-Actor of the command' },
+    actor: {
+      type: 'string',
+      nullable: true,
+      example: 'key:k7m2q9x4c8vb',
+      description: 'The authenticated principal that sent the command: `key:<keyId>` (an API key) or `jwt:<issuer>#<subject>` (a bearer token); `system` for what the ledger records itself',
+    },
+    onBehalfOf: {
+      type: 'string',
+      format: 'uuid',
+      nullable: true,
+      description: "The account the actor acted for, when it was one below the actor's own account (a partner for its customer); null when the actor acted for its own account",
+    },
     commandId: { type: 'string', nullable: true, description: 'Idempotency-Key (or generated id) of the command' },
     correlationId: { type: 'string', nullable: true },
     causationId: { type: 'string', nullable: true },
@@ -64,7 +78,7 @@ const historyQueryDocs = [
 ];
 const HistoryDocs = (summary: string, notFound: DomainErrorCode): MethodDecorator => (target, key, descriptor) => {
   for (const d of [
-    ApiOperation({ summary, description: 'Straight from the event store (no read model, so no lag). Each event with the actor, command, correlation and causation of the command that recorded it.' }),
+    ApiOperation({ summary, description: 'Straight from the event store (no read model, so no lag). Each event with the actor (and on whose behalf), command, correlation and causation of the command that recorded it.' }),
     ApiParam({ name: 'id', format: 'uuid' }),
     ...historyQueryDocs,
     ApiOkResponse({ schema: historySchema }),
@@ -82,7 +96,11 @@ const HistoryDocs = (summary: string, notFound: DomainErrorCode): MethodDecorato
 @ApiTags('audit')
 @Controller('v1')
 export class AuditController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(VENDOR_ACCOUNT) private readonly vendor: { accountId: string },
+    private readonly scope: ScopeResolver,
+  ) {}
 
   @Get('licenses/:id/history')
   @Policy({ roles: READERS, targets: [license(param())] })
@@ -90,8 +108,12 @@ export class AuditController {
     "A license's lineage: its predecessors (LicenseIssued.predecessorId) and successors (LicenseSuperseded.successorId), every event merged in global position order",
     'LICENSE_NOT_FOUND',
   )
-  async licenseHistory(@IdParam() id: string, @ZodQuery(HistoryQuery) query: HistoryQuery): Promise<HistoryPage> {
-    const streams = await this.lineage(id);
+  async licenseHistory(@IdParam() id: string, @ZodQuery(HistoryQuery) query: HistoryQuery, @CurrentPrincipal() principal: Principal): Promise<HistoryPage> {
+    const lineage = await this.lineage(id);
+    // The licenses a hand-off led to other accounts stay out of a scoped caller's history (their owner's, not its own).
+    const ownerOf = (s: { events: RecordedEvent[] }) => String(s.events[0]?.data['ownerId'] ?? '');
+    const visible = await this.scope.within(principal, this.vendor.accountId, lineage.map(ownerOf));
+    const streams = lineage.filter((s) => visible.has(ownerOf(s)));
     const events = streams.flatMap((s) => s.events).sort((a, b) => a.globalPosition - b.globalPosition);
     return page(streams.map((s) => s.streamId), events, query);
   }

@@ -5,7 +5,7 @@
 
 /** One offending part of a request: a JSON pointer (RFC 6901) into it, and what is wrong there. */
 export interface FieldProblem {
-  /** Into the body (`/lines/0/quantity`, `""` for the whole body) or a header (`/headers/x-actor`). */
+  /** Into the body (`/lines/0/quantity`, `""` for the whole body) or a header (`/headers/idempotency-key`). */
   pointer: string;
   detail: string;
 }
