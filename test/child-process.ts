@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { basename } from 'node:path';
+import { testLogSink } from './log-capture';
 
 /** A built app started as a child process, its JSON log lines collected. */
 export interface Running {
   child: ChildProcess;
-  /** Every line it wrote, parsed: a line that is not JSON fails the test that reads it. */
+  /** Every JSON line it wrote, parsed. */
   lines: Record<string, unknown>[];
+  /** Lines that are not JSON (only the first admin key's banner should ever be). */
+  plain: string[];
   exited: Promise<number | null>;
 }
 
@@ -12,15 +16,27 @@ export interface Running {
 export function startJsonLogging(main: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, [main], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Record<string, unknown>[] = [];
+  const plain: string[] = [];
+  // Its JSON log lines join the run's log scan (test/log-scan.js); the plain lines are the key banner, printed on purpose.
+  const sink = testLogSink(`child-${basename(main, '.js')}`);
   let buffered = '';
   const collect = (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
     const parts = buffered.split('\n');
     buffered = parts.pop()!;
-    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part) as Record<string, unknown>);
+    for (const part of parts) {
+      if (!part.trim()) continue;
+      try {
+        lines.push(JSON.parse(part) as Record<string, unknown>);
+        sink?.write(`${part}\n`);
+      } catch {
+        plain.push(part);
+      }
+    }
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, lines, exited };
+  void exited.then(() => sink?.end());
+  return { child, lines, plain, exited };
 }

@@ -3,7 +3,7 @@
  * after building): start, answer, stop cleanly on SIGTERM, refuse bad settings.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateApiKey } from '../apps/ledger/src/auth/credentials';
@@ -68,9 +68,37 @@ describe('the ledger process', () => {
     ledger.child.kill('SIGTERM');
     expect(await ledger.exited).toBe(0);
     const messages = ledger.lines.map((l) => l['msg']);
+    expect(ledger.plain).toEqual([]);
     expect(messages).toEqual(expect.arrayContaining(['shutting down', 'event store closed', 'stopped']));
     expect(messages.indexOf('event store closed')).toBeLessThan(messages.indexOf('stopped'));
     expect(existsSync(join(dataDir, 'ledger.lock'))).toBe(false);
+  });
+
+  it('without LEDGER_ADMIN_KEY, creates the first admin key and prints it once, never into the JSON logs', async () => {
+    const first = start({ LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: '' });
+    children.push(first.child);
+    const listening = await waitForLine(first, (l) => l['msg'] === 'ledger listening');
+    const printed = first.plain.join('\n').match(/ldg_[0-9a-z]{12}_[A-Za-z0-9_-]{43}/g) ?? [];
+    expect(new Set(printed).size).toBe(1);
+    const key = printed[0]!;
+    expect(first.plain.join('\n')).toContain('shown this once only');
+    expect(JSON.stringify(first.lines)).not.toContain(key.slice(17));
+    expect(first.lines).toContainEqual(expect.objectContaining({ msg: 'first admin API key created', keyId: key.slice(4, 16) }));
+    // The server secret was made once, readable by its owner only.
+    expect(statSync(join(dataDir, 'ledger-secret')).mode & 0o777).toBe(0o600);
+    const vendor = (port: unknown) => `http://127.0.0.1:${port}/v1/accounts/${DEFAULT_VENDOR.accountId}`;
+    expect((await fetch(vendor(listening['port']), { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    // The second start prints nothing: the ledger has a key; the printed one still opens it.
+    const again = start({ LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: '' });
+    children.push(again.child);
+    const relistening = await waitForLine(again, (l) => l['msg'] === 'ledger listening');
+    expect(again.plain).toEqual([]);
+    expect((await fetch(vendor(relistening['port']), { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
   });
 
   it('refuses a second ledger on the same data folder, with a JSON reason and a non-zero exit', async () => {
