@@ -64,6 +64,12 @@ export class AccessGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<GuardedRequest>();
     if (policy.public) return this.rateLimiter.canActivate(context);
 
+    // The owners of what the request names are looked up while the credential is checked: one round
+    // trip of latency, not two. A request without any credential gets neither.
+    const named = namedTargets(policy.targets ?? [], req, this.scope);
+    const owners = named && req.headers.authorization ? Promise.all(named.map((n) => this.scope.ownerOf(n.target.kind, n.id))) : null;
+    owners?.catch(() => undefined); // awaited below, unless authentication fails first
+
     let principal: Principal;
     try {
       principal = await this.authenticator.authenticate(req.headers.authorization);
@@ -84,21 +90,14 @@ export class AccessGuard implements CanActivate {
     if (policy.vendorOnly && principal.accountId !== this.vendor.accountId)
       throw new ForbiddenError(`${req.method} ${req.route?.path ?? 'this route'} is for the vendor's own credentials`);
 
-    const named: { target: Target; id: string; index: number }[] = [];
-    for (const [index, target] of (policy.targets ?? []).entries()) {
-      const raw = valueAt(req, target.from);
-      if (typeof raw !== 'string') continue; // absent (optional) or not text: validation answers for it
-      const id = this.scope.normalize(target.kind, raw);
-      // A malformed id fails the route's validation (400) before anything runs: that answer, the
-      // same for every caller, comes first.
-      if (id === MALFORMED) return true;
-      named.push({ target, id, index });
-    }
+    // A malformed id fails the route's validation (400) before anything runs: that answer, the same for every caller, comes first.
+    if (named === null || owners === null) return true;
+    const found = await owners;
     let onBehalfOf: string | undefined;
     // Everything lies within the vendor's scope: what does not exist is the route's own to answer, after its validation.
     const everywhere = principal.accountId === this.vendor.accountId;
-    for (const { target, id, index } of named) {
-      const owner = await this.ownerWithin(principal, target, id);
+    for (const [i, { target, id, index }] of named.entries()) {
+      const owner = await this.within(principal, target, id, found[i] ?? null);
       if (owner === null && everywhere) continue;
       if (owner === null) throw notFound(target, id);
       // The first target is the account acted for; the others are what it acts with or on.
@@ -109,14 +108,25 @@ export class AccessGuard implements CanActivate {
   }
 
   /** The owner of the target when the principal may see it; null when it may not, or when there is no such thing. */
-  private async ownerWithin(principal: Principal, target: Target, id: string): Promise<string | null> {
+  private async within(principal: Principal, target: Target, id: string, owner: string | null): Promise<string | null> {
     // Machines see their own device and nothing else.
     if (principal.role === 'device') return target.kind === 'device' && id === principal.deviceId?.toLowerCase() ? principal.accountId : null;
-    if (principal.role === 'license-server') return null;
-    const owner = await this.scope.ownerOf(target.kind, id);
-    if (owner === null) return null;
+    if (principal.role === 'license-server' || owner === null) return null;
     return (await this.scope.isWithin(principal.accountId, owner)) ? owner : null;
   }
+}
+
+/** The targets present in the request, normalized; null when one is malformed (validation will refuse the request). */
+function namedTargets(targets: readonly Target[], req: GuardedRequest, scope: ScopeResolver): { target: Target; id: string; index: number }[] | null {
+  const named: { target: Target; id: string; index: number }[] = [];
+  for (const [index, target] of targets.entries()) {
+    const raw = valueAt(req, target.from);
+    if (typeof raw !== 'string') continue; // absent (optional) or not text: validation answers for it
+    const id = scope.normalize(target.kind, raw);
+    if (id === MALFORMED) return null;
+    named.push({ target, id, index });
+  }
+  return named;
 }
 
 function valueAt(req: GuardedRequest, from: Source): unknown {
