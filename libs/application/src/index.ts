@@ -2,7 +2,7 @@ export { ApplicationModule, type ApplicationOptions, VENDOR_ACCOUNT } from './ap
 export { type AlsoWrite, type CommandEnvelope, CommandExecutor, type CommandExecutorOptions, type CommandOutcome } from './command-executor';
 export { ApplicationError } from './errors';
 export { EVENT_STORE } from './tokens';
-export { LICENSE_INDEX_COMPONENT, LICENSE_INDEX_MIGRATIONS, migrateLicenseIndex, ownersFromIndex } from './license-index';
+export { LICENSE_INDEX_COMPONENT, LICENSE_INDEX_MIGRATIONS, migrateLicenseIndex } from './license-index';
 export { OpenAccountCommand, OpenAccountHandler } from './open-account/open-account.handler';
 export { LinkAccountsCommand, LinkAccountsHandler } from './link-accounts/link-accounts.handler';
 export { DefineLicenseModelCommand, DefineLicenseModelHandler } from './define-license-model/define-license-model.handler';
@@ -24,3 +24,4 @@ export { UninstallPermanentCommand, UninstallPermanentHandler } from './uninstal
 export { CreateApiKeyCommand, CreateApiKeyHandler } from './create-api-key/create-api-key.handler';
 export { RevokeApiKeyCommand, RevokeApiKeyHandler } from './revoke-api-key/revoke-api-key.handler';
 export { ACCESS_COMPONENT, ACCESS_MIGRATIONS, type ApiKeyRecord, ApiKeyDirectory, migrateAccess } from './access/api-key-table';
+export { type AccessFound, type AccessLookup, lookupAccess } from './access/access-lookup';

@@ -121,15 +121,3 @@ export async function updateIndex(sql: SqlExecutor, before: ReadonlyMap<string, 
   ]);
 }
 
-/**
- * The owners of some licenses or devices, from the index: a license keeps its
- * owner for life and a device its owner, so the index's owner_id is as
- * current as the streams. Ids not found do not exist.
- */
-export async function ownersFromIndex(sql: SqlExecutor, kind: 'license' | 'device', ids: readonly string[]): Promise<Map<string, string>> {
-  const rows =
-    kind === 'license'
-      ? await sql.query<{ id: string; owner_id: string }>('SELECT license_id AS id, owner_id FROM licensing_licenses WHERE license_id = ANY($1::text[])', [[...ids]])
-      : await sql.query<{ id: string; owner_id: string }>('SELECT device_id AS id, owner_id FROM licensing_devices WHERE device_id = ANY($1::text[])', [[...ids]]);
-  return new Map(rows.map((r) => [r.id, r.owner_id]));
-}

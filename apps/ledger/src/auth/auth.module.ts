@@ -5,6 +5,7 @@ import type { EventStore } from '@ledger/event-store';
 import { CommandSender } from '../commands/command-sender';
 import type { AuthConfig } from '../config/ledger.config';
 import { AccessGuard, RATE_LIMITER } from './access.guard';
+import { AccessLookups } from './access-lookups';
 import { ApiKeysController } from './api-keys.controller';
 import { LEDGER_SECRET } from './auth.tokens';
 import { Authenticator } from './authenticator';
@@ -30,10 +31,11 @@ export class AuthModule {
       providers: [
         { provide: LEDGER_SECRET, useFactory: () => loadLedgerSecret(config.secret, config.secretFile) },
         { provide: ApiKeyDirectory, inject: [EVENT_STORE], useFactory: (store: EventStore) => new ApiKeyDirectory(store.sql) },
+        AccessLookups,
         {
           provide: Authenticator,
-          inject: [ApiKeyDirectory, LEDGER_SECRET],
-          useFactory: (keys: ApiKeyDirectory, secret: Buffer) => new Authenticator(keys, secret, config.jwt ? new JwtVerifier(config.jwt) : null),
+          inject: [AccessLookups, LEDGER_SECRET],
+          useFactory: (lookups: AccessLookups, secret: Buffer) => new Authenticator(lookups, secret, config.jwt ? new JwtVerifier(config.jwt) : null),
         },
         { provide: BOOTSTRAP_OPTIONS, useValue: { ...bootstrap, ...(config.adminKey !== undefined ? { adminKey: config.adminKey } : {}) } },
         ScopeResolver,

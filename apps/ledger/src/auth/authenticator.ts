@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKeyDirectory, ApiKeyRecord } from '@ledger/application';
-import { Batcher } from './batcher';
+import type { AccessLookups } from './access-lookups';
 import { apiKeyId, digestApiKey, digestsEqual, looksLikeApiKey } from './credentials';
 import type { JwtVerifier } from './jwt-verifier';
 import { AuthenticationError, type Principal } from './principal';
@@ -15,16 +14,12 @@ const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
  */
 @Injectable()
 export class Authenticator {
-  private readonly records: Batcher<string, ApiKeyRecord & { digest: string }>;
-
   constructor(
-    keys: ApiKeyDirectory,
+    private readonly lookups: AccessLookups,
     private readonly secret: Buffer,
     private readonly jwt: JwtVerifier | null,
     private readonly clock: () => number = Date.now,
-  ) {
-    this.records = new Batcher((ids) => keys.findMany(ids));
-  }
+  ) {}
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (authorization === undefined || authorization.trim() === '')
@@ -40,7 +35,7 @@ export class Authenticator {
     const keyId = apiKeyId(key);
     if (keyId === null) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key is malformed');
     const digest = digestApiKey(this.secret, key);
-    const record = await this.records.get(keyId);
+    const record = await this.lookups.apiKey(keyId);
     // An unknown id and a wrong secret answer alike: nobody learns which key ids exist.
     if (record === undefined || !digestsEqual(record.digest, digest)) throw new AuthenticationError('CREDENTIALS_INVALID', 'the API key is not valid');
     // Said plainly only to a caller who proved it holds the key.

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, ownersFromIndex } from '@ledger/application';
+import { EVENT_STORE } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
 import { streamId } from '@ledger/licensing';
-import { Batcher } from './batcher';
+import { AccessLookups } from './access-lookups';
 import type { TargetKind } from './policy';
 
 /** A value that cannot name anything of its kind: validation refuses the request (400) before it does anything. */
@@ -36,15 +36,11 @@ export class ScopeResolver {
   private readonly owners = new Map<string, string>();
   private readonly parents = new Map<string, string | null>();
 
-  /** Licenses and devices, the things most requests name, come from the write-side index, merged across requests. */
-  private readonly indexed: Record<'license' | 'device', Batcher<string, string>>;
-
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
-    this.indexed = {
-      license: new Batcher((ids) => ownersFromIndex(store.sql, 'license', ids)),
-      device: new Batcher((ids) => ownersFromIndex(store.sql, 'device', ids)),
-    };
-  }
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    /** Licenses and devices, the things most requests name: from the write-side index, in the access check's one statement. */
+    private readonly lookups: AccessLookups,
+  ) {}
 
   normalize(kind: TargetKind, id: string): string | typeof MALFORMED {
     const spec = KINDS[kind];
@@ -57,7 +53,7 @@ export class ScopeResolver {
     const cached = this.owners.get(stream);
     if (cached !== undefined) return cached;
     if (kind === 'license' || kind === 'device') {
-      const owner = await this.indexed[kind].get(id);
+      const owner = await this.lookups.owner(kind, id);
       if (owner === undefined) return null;
       this.remember(this.owners, stream, owner);
       return owner;

@@ -53,7 +53,7 @@ export interface ApiKeyRecord {
   createdBy: string;
 }
 
-interface Row {
+export interface ApiKeyRow {
   key_id: string;
   prefix: string;
   account_id: string;
@@ -69,10 +69,10 @@ interface Row {
 }
 
 // Instants as canonical ISO text whatever the driver: postgres.js and PGlite map timestamptz differently.
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+export const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
 const COLUMNS = `key_id, prefix, account_id, role, name, device_id, server_id, ${iso('expires_at')}, ${iso('revoked_at')}, ${iso('created_at')}, created_by`;
 
-const record = (r: Row): ApiKeyRecord => ({
+export const apiKeyRecord = (r: ApiKeyRow): ApiKeyRecord => ({
   keyId: r.key_id,
   prefix: r.prefix,
   accountId: r.account_id,
@@ -91,24 +91,19 @@ export class ApiKeyDirectory {
   constructor(private readonly sql: SqlExecutor) {}
 
   async find(keyId: string): Promise<(ApiKeyRecord & { digest: string }) | null> {
-    return (await this.findMany([keyId])).get(keyId) ?? null;
-  }
-
-  /** Several keys in one query (the authenticator merges the lookups of concurrent requests). */
-  async findMany(keyIds: readonly string[]): Promise<Map<string, ApiKeyRecord & { digest: string }>> {
-    const rows = await this.sql.query<Row>(`SELECT ${COLUMNS}, digest FROM access_api_keys WHERE key_id = ANY($1::text[])`, [[...keyIds]]);
-    return new Map(rows.map((row) => [row.key_id, { ...record(row), digest: row.digest }]));
+    const [row] = await this.sql.query<ApiKeyRow>(`SELECT ${COLUMNS}, digest FROM access_api_keys WHERE key_id = $1`, [keyId]);
+    return row ? { ...apiKeyRecord(row), digest: row.digest } : null;
   }
 
   /** Keys of some accounts (all when `accountIds` is null), by key id, after `afterKeyId`. */
   async list(accountIds: readonly string[] | null, limit: number, afterKeyId?: string): Promise<ApiKeyRecord[]> {
-    const rows = await this.sql.query<Row>(
+    const rows = await this.sql.query<ApiKeyRow>(
       `SELECT ${COLUMNS} FROM access_api_keys
        WHERE ($1::text[] IS NULL OR account_id = ANY($1::text[])) AND ($2::text IS NULL OR key_id > $2::text)
        ORDER BY key_id LIMIT $3`,
       [accountIds === null ? null : [...accountIds], afterKeyId ?? null, limit],
     );
-    return rows.map(record);
+    return rows.map(apiKeyRecord);
   }
 
   /** Whether any key was ever created (the first start creates the bootstrap admin key when none was). */
