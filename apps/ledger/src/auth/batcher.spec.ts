@@ -24,3 +24,24 @@ describe('Batcher', () => {
     expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as Error).message))).toEqual([10, 20, 'store unavailable', 'store unavailable']);
   });
 });
+
+describe('Batcher under load', () => {
+  it('keeps one load in flight and sends everything asked meanwhile in the next one', async () => {
+    const loads: number[][] = [];
+    let release!: () => void;
+    const firstDone = new Promise<void>((r) => (release = r));
+    const batcher = new Batcher<number, number>(async (keys) => {
+      loads.push(keys);
+      if (loads.length === 1) await firstDone;
+      return new Map(keys.map((k) => [k, k]));
+    });
+    const first = batcher.get(1);
+    await new Promise((r) => setImmediate(r));
+    const later = [2, 3, 4].map((k) => batcher.get(k));
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toEqual([[1]]);
+    release();
+    expect(await Promise.all([first, ...later])).toEqual([1, 2, 3, 4]);
+    expect(loads).toEqual([[1], [2, 3, 4]]);
+  });
+});
