@@ -3,7 +3,9 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { Reflector } from '@nestjs/core';
 import { VENDOR_ACCOUNT } from '@ledger/application';
 import { DomainError, type DomainErrorCode } from '@ledger/licensing';
+import { AccessLookups } from './access-lookups';
 import { Authenticator } from './authenticator';
+import { apiKeyId } from './credentials';
 import { POLICY, type RoutePolicy, type Source, type Target, type TargetKind } from './policy';
 import { ForbiddenError, PRINCIPAL, type Principal } from './principal';
 import { MALFORMED, ScopeResolver } from './scope.resolver';
@@ -53,6 +55,7 @@ export class AccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
     private readonly scope: ScopeResolver,
+    private readonly lookups: AccessLookups,
     @Inject(RATE_LIMITER) private readonly rateLimiter: RateLimiter,
     @Inject(VENDOR_ACCOUNT) private readonly vendor: { accountId: string },
   ) {}
@@ -64,15 +67,22 @@ export class AccessGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<GuardedRequest>();
     if (policy.public) return this.rateLimiter.canActivate(context);
 
-    // The owners of what the request names are looked up while the credential is checked: one round
-    // trip of latency, not two. A request without any credential gets neither.
+    // The key and the owners of what the request names are read together, in one statement: one round
+    // trip of latency for the whole check. A request without any credential reads nothing.
     const named = namedTargets(policy.targets ?? [], req, this.scope);
-    const owners = named && req.headers.authorization ? Promise.all(named.map((n) => this.scope.ownerOf(n.target.kind, n.id))) : null;
-    owners?.catch(() => undefined); // awaited below, unless authentication fails first
+    const asked = {
+      keyId: apiKeyIdIn(req.headers.authorization),
+      licenseId: named?.find((n) => n.target.kind === 'license')?.id,
+      deviceId: named?.find((n) => n.target.kind === 'device')?.id,
+    };
+    const found = req.headers.authorization ? this.lookups.lookup(asked) : null;
+    found?.catch(() => undefined); // awaited below, unless authentication fails first
+    const prefetched = found?.then((f) => ({ asked, found: f }));
+    prefetched?.catch(() => undefined);
 
     let principal: Principal;
     try {
-      principal = await this.authenticator.authenticate(req.headers.authorization);
+      principal = await this.authenticator.authenticate(req.headers.authorization, found ?? undefined);
     } catch (error) {
       // Failed attempts count against the client address: guessing costs budget like anything else.
       await this.rateLimiter.canActivate(context);
@@ -91,13 +101,14 @@ export class AccessGuard implements CanActivate {
       throw new ForbiddenError(`${req.method} ${req.route?.path ?? 'this route'} is for the vendor's own credentials`);
 
     // A malformed id fails the route's validation (400) before anything runs: that answer, the same for every caller, comes first.
-    if (named === null || owners === null) return true;
-    const found = await owners;
+    if (named === null || prefetched === undefined) return true;
+    const known = await prefetched;
+    const owners = await Promise.all(named.map((n) => this.scope.ownerOf(n.target.kind, n.id, known)));
     let onBehalfOf: string | undefined;
     // Everything lies within the vendor's scope: what does not exist is the route's own to answer, after its validation.
     const everywhere = principal.accountId === this.vendor.accountId;
     for (const [i, { target, id, index }] of named.entries()) {
-      const owner = await this.within(principal, target, id, found[i] ?? null);
+      const owner = await this.within(principal, target, id, owners[i] ?? null);
       if (owner === null && everywhere) continue;
       if (owner === null) throw notFound(target, id);
       // The first target is the account acted for; the others are what it acts with or on.
@@ -127,6 +138,12 @@ function namedTargets(targets: readonly Target[], req: GuardedRequest, scope: Sc
     named.push({ target, id, index });
   }
   return named;
+}
+
+/** The key id of a `Bearer ldg_…` header, to read the key with the request's other access reads. */
+function apiKeyIdIn(authorization: string | undefined): string | undefined {
+  const token = authorization?.match(/^Bearer +(ldg_\S+) *$/i)?.[1];
+  return token === undefined ? undefined : (apiKeyId(token) ?? undefined);
 }
 
 function valueAt(req: GuardedRequest, from: Source): unknown {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE } from '@ledger/application';
+import { type AccessFound, type AccessLookup, EVENT_STORE } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
 import { streamId } from '@ledger/licensing';
 import { AccessLookups } from './access-lookups';
@@ -38,7 +38,7 @@ export class ScopeResolver {
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    /** Licenses and devices, the things most requests name: from the write-side index, in the access check's one statement. */
+    /** Licenses and devices, the things most requests name: from the write-side index. */
     private readonly lookups: AccessLookups,
   ) {}
 
@@ -47,14 +47,21 @@ export class ScopeResolver {
     return spec.valid.test(id) ? spec.normalize(id) : MALFORMED;
   }
 
-  /** The account a thing belongs to (an account belongs to itself); null when there is no such thing. */
-  async ownerOf(kind: TargetKind, id: string): Promise<string | null> {
+  /**
+   * The account a thing belongs to (an account belongs to itself); null when
+   * there is no such thing. `prefetched`: the owners AccessGuard read with the
+   * key, for the license and device it asked about.
+   */
+  async ownerOf(kind: TargetKind, id: string, prefetched?: { asked: AccessLookup; found: AccessFound }): Promise<string | null> {
     const stream = KINDS[kind].stream(id);
     const cached = this.owners.get(stream);
     if (cached !== undefined) return cached;
     if (kind === 'license' || kind === 'device') {
-      const owner = await this.lookups.owner(kind, id);
-      if (owner === undefined) return null;
+      const asked = kind === 'license' ? { licenseId: id } : { deviceId: id };
+      const known = prefetched && (kind === 'license' ? prefetched.asked.licenseId === id : prefetched.asked.deviceId === id);
+      const found = known ? prefetched.found : await this.lookups.lookup(asked);
+      const owner = kind === 'license' ? found.licenseOwner : found.deviceOwner;
+      if (owner === null) return null;
       this.remember(this.owners, stream, owner);
       return owner;
     }

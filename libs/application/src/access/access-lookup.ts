@@ -2,43 +2,39 @@ import type { SqlExecutor } from '@ledger/event-store';
 import { type ApiKeyRecord, type ApiKeyRow, apiKeyRecord, iso } from './api-key-table';
 
 export interface AccessLookup {
-  keys: readonly string[];
-  licenses: readonly string[];
-  devices: readonly string[];
+  keyId?: string | undefined;
+  licenseId?: string | undefined;
+  deviceId?: string | undefined;
 }
 
 export interface AccessFound {
-  keys: Map<string, ApiKeyRecord & { digest: string }>;
-  /** Owner by License ID; from the write-side index, which a license's owner never leaves. */
-  licenses: Map<string, string>;
-  /** Owner by device id. */
-  devices: Map<string, string>;
+  key: (ApiKeyRecord & { digest: string }) | null;
+  /** From the write-side index, which a license's owner never leaves; null: no such license. */
+  licenseOwner: string | null;
+  deviceOwner: string | null;
 }
 
-const KEY_JSON = `json_build_object('key_id', key_id, 'prefix', prefix, 'account_id', account_id, 'role', role, 'name', name,
-  'device_id', device_id, 'server_id', server_id, 'expires_at', ${iso('expires_at').replace(/ AS \w+$/, '')},
-  'revoked_at', ${iso('revoked_at').replace(/ AS \w+$/, '')}, 'created_at', ${iso('created_at').replace(/ AS \w+$/, '')},
-  'created_by', created_by, 'digest', digest)::text`;
+const column = (name: string) => iso(`k.${name}`).replace(/ AS .*$/, ` AS ${name}`);
 
 /**
- * What a request's access check reads, for any number of requests, in one
- * statement: the API keys presented and the owners of the licenses and
- * devices named. One round trip per batch instead of one per lookup: on a
- * 2-core machine each extra statement cost PostgreSQL about 0.2 ms of CPU.
+ * What one request's access check reads, in one statement of one row: the API
+ * key presented and the owners of the license and device it names. Measured
+ * on the local PostgreSQL: about 0.03 ms more than `SELECT 1`, where three
+ * statements (or one `= ANY(array)` union for several requests) cost 0.1 to
+ * 0.2 ms more; a statement per lookup was a tenth of a bind's PostgreSQL CPU.
  */
 export async function lookupAccess(sql: SqlExecutor, asked: AccessLookup): Promise<AccessFound> {
-  const rows = await sql.query<{ kind: 'k' | 'l' | 'd'; id: string; v: string }>(
-    `SELECT 'k' AS kind, key_id AS id, ${KEY_JSON} AS v FROM access_api_keys WHERE key_id = ANY($1::text[])
-     UNION ALL SELECT 'l', license_id, owner_id FROM licensing_licenses WHERE license_id = ANY($2::text[])
-     UNION ALL SELECT 'd', device_id, owner_id FROM licensing_devices WHERE device_id = ANY($3::text[])`,
-    [[...asked.keys], [...asked.licenses], [...asked.devices]],
+  const [row] = await sql.query<Partial<ApiKeyRow> & { license_owner: string | null; device_owner: string | null }>(
+    `SELECT k.key_id, k.prefix, k.account_id, k.role, k.name, k.device_id, k.server_id, ${column('expires_at')}, ${column('revoked_at')},
+            ${column('created_at')}, k.created_by, k.digest,
+            (SELECT owner_id FROM licensing_licenses WHERE license_id = $2) AS license_owner,
+            (SELECT owner_id FROM licensing_devices WHERE device_id = $3) AS device_owner
+     FROM (SELECT 1) AS one LEFT JOIN access_api_keys k ON k.key_id = $1`,
+    [asked.keyId ?? null, asked.licenseId ?? null, asked.deviceId ?? null],
   );
-  const found: AccessFound = { keys: new Map(), licenses: new Map(), devices: new Map() };
-  for (const row of rows) {
-    if (row.kind === 'k') {
-      const key = JSON.parse(row.v) as ApiKeyRow;
-      found.keys.set(row.id, { ...apiKeyRecord(key), digest: key.digest });
-    } else (row.kind === 'l' ? found.licenses : found.devices).set(row.id, row.v);
-  }
-  return found;
+  return {
+    key: row?.key_id ? { ...apiKeyRecord(row as ApiKeyRow), digest: row.digest! } : null,
+    licenseOwner: row?.license_owner ?? null,
+    deviceOwner: row?.device_owner ?? null,
+  };
 }
