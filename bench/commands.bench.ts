@@ -47,7 +47,7 @@ import { addCpu, cpuBetween, type CpuUse, sampleCpu } from './cpu';
 import { Interrupted, envNumber, formatMs, formatRate, formatRatio, listenForInterrupt, markdownTable, median, runRecord, throwIfInterrupted, writeJson } from './harness';
 import { HttpClient, problemCode } from './http-client';
 import { type BindPair, LedgerFixture, MODEL_CODE, VENDOR_ACCOUNT_ID } from './ledger-fixture';
-import { startLedger, type LedgerProcess } from './ledger-process';
+import { type LedgerProcess, type ProjectorProcess, startLedger, startProjector } from './ledger-process';
 import { closedLoop, type LoadRunner, type LoadSession, runRounds, type RunnerResult, summarize } from './load';
 
 const SALE_QUANTITY = 5;
@@ -260,7 +260,7 @@ interface BindSuite {
   provisioningSeconds: number;
 }
 
-async function runBindSuite(settings: Settings, ledger: LedgerProcess, open: LedgerProcess, fixture: LedgerFixture, admin: AdminSql, signal: AbortSignal): Promise<BindSuite> {
+async function runBindSuite(settings: Settings, ledger: LedgerProcess, open: LedgerProcess, extraPids: number[], fixture: LedgerFixture, admin: AdminSql, signal: AbortSignal): Promise<BindSuite> {
   const supply = new BindSupply();
   // The same binds from one supply, as the partner with its key, and with no authentication at all.
   const binds = bindRunner('BindDevice (partner API key)', ledger.baseUrl, supply, { authorization: `Bearer ${fixture.partnerKey}` });
@@ -297,12 +297,14 @@ async function runBindSuite(settings: Settings, ledger: LedgerProcess, open: Led
       concurrency: settings.concurrency,
       signal,
       log,
-      ledgerPid: [ledger.pid, open.pid],
+      ledgerPid: [ledger.pid, open.pid, ...extraPids],
       beforeRound: async () => {
         // Two runners bind from the one supply each round: with and without authentication.
         const need = 2 * (Math.ceil(supply.bestRate * (settings.seconds + settings.warmupSeconds) * SUPPLY_MARGIN) + 2 * settings.concurrency);
         if (need > supply.left) await provision(need - supply.left);
       },
+      // The projector's catching up (with the supply, or the runner before) must not fall into another runner's window.
+      beforeRunner: () => fixture.projectionsSettled(),
     });
     return { results, calibrationRate, pairsProvisioned, provisioningSeconds };
   } finally {
@@ -322,7 +324,7 @@ async function runBindSuite(settings: Settings, ledger: LedgerProcess, open: Led
  * every round. What authentication adds to a request shows one request at a
  * time, with the two ledgers again interleaved round by round.
  */
-async function runLatencySuite(settings: Settings, ledger: LedgerProcess, open: LedgerProcess, fixture: LedgerFixture, signal: AbortSignal): Promise<RunnerResult[]> {
+async function runLatencySuite(settings: Settings, ledger: LedgerProcess, open: LedgerProcess, extraPids: number[], fixture: LedgerFixture, signal: AbortSignal): Promise<RunnerResult[]> {
   const supply = new BindSupply();
   const binds = bindRunner('BindDevice (partner API key)', ledger.baseUrl, supply, { authorization: `Bearer ${fixture.partnerKey}` });
   const unauthenticated = bindRunner('BindDevice (no authentication)', open.baseUrl, supply, {});
@@ -341,11 +343,12 @@ async function runLatencySuite(settings: Settings, ledger: LedgerProcess, open: 
     concurrency: 1,
     signal,
     log,
-    ledgerPid: [ledger.pid, open.pid],
+    ledgerPid: [ledger.pid, open.pid, ...extraPids],
     beforeRound: async () => {
       const need = 2 * (Math.ceil(supply.bestRate * (settings.seconds + settings.warmupSeconds) * SUPPLY_MARGIN) + 2);
       if (need > supply.left) supply.add(await fixture.bindPairs(need - supply.left));
     },
+    beforeRunner: () => fixture.projectionsSettled(),
   });
 }
 
@@ -684,6 +687,7 @@ async function main(): Promise<void> {
   const schema = `bench_commands_${suffix()}`;
   let ledger: LedgerProcess | undefined;
   let open: LedgerProcess | undefined;
+  let projector: ProjectorProcess | undefined;
   let fixture: LedgerFixture | undefined;
   try {
     const env = await describeEnvironment(admin);
@@ -701,18 +705,19 @@ async function main(): Promise<void> {
       vendorAccountId: VENDOR_ACCOUNT_ID,
       nodeFlags: settings.ledgerCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${settings.ledgerCpuProf}`] : [],
       // A limit that is checked on every request but never reached: its cost is part of what is measured.
-      env: { LEDGER_SECRET: randomBytes(32).toString('base64url'), LEDGER_ADMIN_KEY: adminKey, RATE_LIMIT_REQUESTS: '10000000' },
+      env: { LEDGER_SECRET: randomBytes(32).toString('base64url'), LEDGER_ADMIN_KEY: adminKey, RATE_LIMIT_REQUESTS: '10000000', LEDGER_PROJECTORS: 'off' },
       log,
     };
     ledger = await startLedger(ledgerOptions);
     // The same ledger without its access guard, on the same schema: the baseline of authentication's cost.
-    // Its projectors are off: the keyed ledger's projectors follow both.
-    open = await startLedger({ ...ledgerOptions, unauthenticated: true, env: { ...ledgerOptions.env, LEDGER_PROJECTORS: 'off' }, nodeFlags: [] });
+    // Neither runs projectors: one projector process follows both, so both sides of the comparison carry the same work.
+    open = await startLedger({ ...ledgerOptions, unauthenticated: true, nodeFlags: [] });
+    projector = startProjector({ databaseUrl: settings.databaseUrl, schema, log });
     fixture = new LedgerFixture(ledger.baseUrl, suffix(), adminKey);
     await fixture.setup();
 
-    const bindSuite = await runBindSuite(settings, ledger, open, fixture, admin, signal);
-    const latency = await runLatencySuite(settings, ledger, open, fixture, signal);
+    const bindSuite = await runBindSuite(settings, ledger, open, [projector.pid], fixture, admin, signal);
+    const latency = await runLatencySuite(settings, ledger, open, [projector.pid], fixture, signal);
     const sales = await runSaleSuite(settings, ledger, fixture, admin, schema, signal);
     const claims = await runClaimSuite(settings, ledger, fixture, signal);
     const [binds, unauthenticated, floor] = bindSuite.results as [RunnerResult, RunnerResult, RunnerResult];
@@ -730,7 +735,7 @@ async function main(): Promise<void> {
       '',
       '## Command benchmark',
       '',
-      `Ledger: ${env.ledgerVersion}, as a child process (pool ${settings.poolSize}, LOG_LEVEL=warn); load over HTTP/1.1 keep-alive, one socket per worker.`,
+      `Ledger: ${env.ledgerVersion}, as child processes (pool ${settings.poolSize} each, LOG_LEVEL=warn): one with its access guard (A, A', B, C), one without (A, A'), and one projector process following both (LEDGER_PROJECTORS=off in the two); "ledger" CPU is the three together. Load over HTTP/1.1 keep-alive, one socket per worker.`,
       `PostgreSQL: ${pgSettings}`,
       `Node ${env.node}, ${env.cpus} CPUs, load average at start ${env.loadAverageAtStart.join(' ')}, at end ${loadAverageAtEnd.join(' ')}`,
       `A: ${settings.rounds} rounds of ${settings.seconds} s after ${settings.warmupSeconds} s warm-up per runner (BENCH_ROUNDS, BENCH_SECONDS, BENCH_WARMUP_SECONDS), order rotating; ` +
@@ -796,6 +801,10 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     fixture?.close();
+    if (projector) {
+      const code = await projector.stop();
+      if (code !== 0) log(`the projector exited with ${code}`);
+    }
     if (open) {
       const code = await open.stop();
       if (code !== 0) log(`the unauthenticated ledger exited with ${code}`);

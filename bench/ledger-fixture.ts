@@ -45,6 +45,23 @@ export class LedgerFixture {
     this.http = new HttpClient(baseUrl, SETUP_CONCURRENCY, { authorization: `Bearer ${adminKey}` });
   }
 
+  /**
+   * Until the projectors have applied everything written so far (at most 2
+   * minutes): set-up writes thousands of events between rounds, and the
+   * runner that came first after it would otherwise share the machine with
+   * the projector catching up.
+   */
+  async projectionsSettled(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const answer = await this.http.send('GET', '/v1/projections');
+      const body = JSON.parse(answer.text) as { projections?: { lagEvents: number }[] };
+      if (answer.status === 200 && body.projections?.every((p) => p.lagEvents === 0)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('the projectors did not catch up with the set-up within 2 minutes');
+  }
+
   async setup(): Promise<void> {
     this.partnerId = (await this.http.command<{ accountId: string }>('/v1/accounts', { kind: 'partner', name: 'Bench partner', parentId: VENDOR_ACCOUNT_ID })).accountId;
     this.customerId = (await this.http.command<{ accountId: string }>('/v1/accounts', { kind: 'customer', name: 'Bench customer', parentId: this.partnerId })).accountId;

@@ -136,3 +136,32 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, ms: number): 
   }
   throw new Error(`the ledger did not answer GET /health with 200 within ${ms / 1_000} s`);
 }
+
+/** The built projector process (apps/projector) on the same schema: the read models of both ledger processes of a run. */
+export const PROJECTOR_MAIN = resolve(__dirname, '..', 'apps', 'projector', 'src', 'main.js');
+
+export interface ProjectorProcess {
+  readonly pid: number;
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export function startProjector(options: Pick<LedgerProcessOptions, 'databaseUrl' | 'schema' | 'log'>): ProjectorProcess {
+  if (!existsSync(PROJECTOR_MAIN)) throw new Error(`${PROJECTOR_MAIN} is missing: run "npm run build" first`);
+  const child = spawn(process.execPath, ['--enable-source-maps', PROJECTOR_MAIN], {
+    env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: options.databaseUrl, DATABASE_SCHEMA: options.schema, DATABASE_POOL_SIZE: '4', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  options.log(`projector started as process ${child.pid} (schema ${options.schema})`);
+  return {
+    pid: child.pid!,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

@@ -95,6 +95,8 @@ export interface RoundsPlan {
   ledgerPid: number | readonly number[];
   /** Runs before each round's runners (untimed): e.g. preparing the supply of a round. */
   beforeRound?: (round: number) => Promise<void>;
+  /** Runs before each runner's window (untimed): e.g. letting background work of the one before settle. */
+  beforeRunner?: () => Promise<void>;
 }
 
 export async function runRounds(runners: readonly LoadRunner[], plan: RoundsPlan): Promise<RunnerResult[]> {
@@ -107,6 +109,7 @@ export async function runRounds(runners: readonly LoadRunner[], plan: RoundsPlan
       const index = (k + round) % runners.length;
       const runner = runners[index]!;
       throwIfInterrupted(plan.signal);
+      await plan.beforeRunner?.();
       const session = await runner.open(plan.concurrency, plan.warmupSeconds + plan.seconds);
       let window: Window;
       try {
