@@ -40,3 +40,23 @@ export function startJsonLogging(main: string, env: Record<string, string>): Run
   void exited.then(() => sink?.end());
   return { child, lines, plain, exited };
 }
+
+/** A command's whole run: its exit code and everything it wrote. */
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `main` (a file under dist/) to its end with only PATH and `env`, e.g. a ledgerctl command. */
+export function runToEnd(main: string, env: Record<string, string>, args: readonly string[]): Promise<Finished> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [main, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}

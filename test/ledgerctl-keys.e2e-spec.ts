@@ -4,7 +4,6 @@
  * only while no ledger holds the store (a PGlite folder admits one process);
  * a fresh test ledger on the same store then shows what the keys are worth.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,27 +11,12 @@ import { LEDGER_READ_MODELS, readModelsReached } from '@ledger/read-models';
 import { DEFAULT_VENDOR, type LedgerConfig } from '../apps/ledger/src/config/ledger.config';
 import { TEST_SECRET, type TestLedger, startTestLedger } from './app';
 import { BACKENDS, type TestBackend } from './backends';
+import { runToEnd } from './child-process';
 
 const CLI = resolve(__dirname, '../dist/apps/ledgerctl/src/main.js');
 const KEY = /^ldg_([0-9a-hjkmnp-tv-z]{12})_([A-Za-z0-9_-]{43})$/;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ledgerctl(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const ledgerctl = (env: Record<string, string>, ...args: string[]) => runToEnd(CLI, env, args);
 
 describe.each(BACKENDS)('ledgerctl keys on $name', (backend) => {
   let config: LedgerConfig['store'];

@@ -5,7 +5,6 @@
  * PostgreSQL schema. Verify, export, replay, rebuild, and edits by hand that
  * verify must find.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { type EventStore, openEventStore } from '@ledger/event-store';
 import { LEDGER_READ_MODELS, readModelsReached } from '@ledger/read-models';
 import { DEFAULT_VENDOR, type LedgerConfig } from '../apps/ledger/src/config/ledger.config';
 import { startTestLedger, type TestLedger } from './app';
+import { runToEnd } from './child-process';
 
 const CLI = resolve(__dirname, '../dist/apps/ledgerctl/src/main.js');
 const VENDOR = DEFAULT_VENDOR.accountId;
@@ -51,23 +51,7 @@ function postgresTarget(): Target {
 
 const TARGETS = [{ name: 'PGlite', make: pgliteTarget }, ...(databaseUrl ? [{ name: 'PostgreSQL', make: postgresTarget }] : [])];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ledgerctl(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const ledgerctl = (env: Record<string, string>, ...args: string[]) => runToEnd(CLI, env, args);
 
 describe.each(TARGETS)('ledgerctl on $name', ({ make }) => {
   let target: Target;

@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EventStore } from '@ledger/event-store';
-import { DomainError, ROLES, type Role, UUID, isRole } from '@ledger/licensing';
+import { type CreateApiKey, DomainError, ROLES, UUID, isRole } from '@ledger/licensing';
 import { SecretError, digestApiKey, generateApiKey, loadLedgerSecret } from '../../ledger/src/auth/credentials';
 import { EXIT, UsageError, err, out } from './cli';
 import { type StoreSettings, openStore, storeSettings } from './store';
@@ -91,14 +91,8 @@ function uuid(flag: string, value: string): string {
   return id;
 }
 
-interface CreateInput {
-  accountId: string;
-  role: Role;
-  name: string;
-  deviceId: string | null;
-  serverId: string | null;
-  expiresAt: string | null;
-}
+/** What `keys create` records, from its flags. */
+type CreateInput = Required<Pick<CreateApiKey, 'accountId' | 'role' | 'name' | 'deviceId' | 'serverId' | 'expiresAt'>>;
 
 function createInput(values: Values): CreateInput {
   const accountId = uuid('account', required(values, 'account', 'ID (the account that holds the key)'));

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { SCHEMA_NAME } from '@ledger/event-store';
+import type { JwtSettings } from '../auth/jwt-verifier';
 import { DEFAULT_BODY_LIMIT } from '../http/json-body';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -57,14 +58,7 @@ export interface AuthConfig {
   /** LEDGER_ADMIN_KEY: becomes the bootstrap admin key on start. */
   adminKey?: string;
   /** Bearer tokens from an OpenID Connect provider; unset: API keys only. */
-  jwt?: {
-    issuer: string;
-    audience: string;
-    jwksUrl: string;
-    clockToleranceSeconds: number;
-    roleClaim: string;
-    accountClaim: string;
-  };
+  jwt?: JwtSettings;
   rateLimit: {
     /** Requests per principal (or per client address, before authentication) per window; 0: no limit. */
     requests: number;
