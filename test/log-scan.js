@@ -30,7 +30,13 @@ async function teardown() {
       const text = readFileSync(join(dir, file), 'utf8');
       lines += text.split('\n').length - 1;
       redacted += text.split('[redacted]').length - 1;
-      for (const [what, pattern] of SECRETS) if (pattern.test(text)) found.push(`${what} in ${file}`);
+      for (const [what, pattern] of SECRETS) {
+        const match = pattern.exec(text);
+        if (!match) continue;
+        // Where it was, with the secret itself cut short: enough to find the leak, not to use it.
+        const line = text.slice(text.lastIndexOf('\n', match.index) + 1, text.indexOf('\n', match.index));
+        found.push(`${what} in ${file}: ${line.replace(match[0], `${match[0].slice(0, 20)}…`).slice(0, 600)}`);
+      }
     }
     process.stdout.write(`log scan: ${files.length} ledger logs, ${lines} lines, ${redacted} redactions, ${found.length} secrets found\n`);
     if (found.length > 0) throw new Error(`the logs hold secrets: ${found.join('; ')}`);

@@ -508,6 +508,14 @@ describe.each(BACKENDS)('queries on $name', (backend) => {
     await refusedGet(`/v1/accounts/${partner}/inventory`, { asOf: '-5' }, 400, 'VALIDATION_FAILED');
   });
 
+  it('refuses search text with a control character (the fuzzer found a NUL answered 500)', async () => {
+    const partner = await kit.openAccount('partner');
+    for (const [path, q] of [['/v1/search', '\u0000'], ['/v1/search', 'a\u0007b'], [`/v1/accounts/${partner}/customers`, '\u0000']] as const) {
+      const res = await kit.get(path, { q });
+      expect([path, res.status, res.body.code]).toEqual([path, 400, 'VALIDATION_FAILED']);
+    }
+  });
+
   it('the OpenAPI document lists every query route with its parameters', async () => {
     const doc = (await http().get('/docs-json').expect(200)).body;
     const params = (path: string) => (doc.paths[path]?.get?.parameters ?? []).map((p: Json) => `${p.in}:${p.name}${p.required ? '!' : ''}`).sort();

@@ -46,8 +46,9 @@ export class AppModule {
               res.setHeader('X-Request-Id', id);
               return id;
             },
-            // A key pasted into a query string would otherwise be logged with the URL.
-            serializers: { req: (req: { url?: string; query?: unknown }) => ({ ...req, url: req.url?.replace(API_KEY_IN_TEXT, '$1[redacted]'), query: scrubbed(req.query) }) },
+            // A key pasted into a URL would otherwise be logged with it.
+            // Anywhere in the request line: the URL, its query and its path parameters.
+            serializers: { req: (req: object) => scrubbed(req) },
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
             // Health probes every few seconds would drown the log.
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },

@@ -36,10 +36,12 @@ export const PlainQuery = z.strictObject({ minPosition: MinPosition });
 export const AsOfQuery = z.strictObject({ minPosition: MinPosition, asOf: AsOf });
 export const InventoryQuery = z.strictObject({ ...InventoryFilters, asOf: AsOf });
 export const CustomerInventoryQuery = z.strictObject(InventoryFilters);
-export const CustomersQuery = z.strictObject({ ...Page, q: z.string().trim().min(1).max(200).optional() });
+/** Search text: PostgreSQL text holds no NUL, and no control character belongs in a name, serial or code. */
+const SearchText = z.string().trim().min(1, 'q must not be empty').max(200).regex(/^[^\p{Cc}]*$/u, 'q must not contain control characters');
+export const CustomersQuery = z.strictObject({ ...Page, q: SearchText.optional() });
 export const PageQuery = z.strictObject(Page);
 export const DeploymentsQuery = z.strictObject({ ...Page, status: z.enum(['created', 'installed', 'uninstalled']).optional() });
-export const SearchQuery = z.strictObject({ ...Page, q: z.string().trim().min(1, 'q must not be empty').max(200) });
+export const SearchQuery = z.strictObject({ ...Page, q: SearchText });
 export const ExpiringQuery = z.strictObject({ ...Page, days: integerText('days', 1, 3650), kind: z.enum(['licenses', 'devices']).optional() });
 
 const ValidatedQuery = createParamDecorator((data: { zod: z.ZodType }, ctx: ExecutionContext) =>
