@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EventStore } from '@ledger/event-store';
 import { type CreateApiKey, DomainError, ROLES, UUID, isRole } from '@ledger/licensing';
-import { SecretError, digestApiKey, generateApiKey, loadLedgerSecret } from '../../ledger/src/auth/credentials';
+import { KEY_ID, SecretError, digestApiKey, generateApiKey, loadLedgerSecret } from '../../ledger/src/auth/credentials';
 import { EXIT, UsageError, err, out } from './cli';
 import { type StoreSettings, openStore, storeSettings } from './store';
 
-const KEY_ID = /^[0-9a-hjkmnp-tv-z]{12}$/;
 const PAGE = 500;
 
 type Values = Record<string, string | boolean | undefined>;

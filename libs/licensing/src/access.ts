@@ -10,6 +10,9 @@ export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
 
+/** Roles that see every account: only the vendor's own account holds them. */
+export const VENDOR_ROLES: readonly Role[] = ['admin', 'auditor'];
+
 /**
  * The roles a credential may create keys for: never one that could do more
  * than its creator. Admins (vendor staff) grant any; a partner grants what its

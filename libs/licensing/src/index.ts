@@ -6,7 +6,7 @@ export { KnownFacts } from './facts';
 export { type DeviceIndexRow, type LicenseIndexRow, deviceIndexRow, licenseIndexRow, licenseOrder } from './index-rows';
 export { KEY_ALPHABET, KEY_PAYLOAD_LENGTH, UUID, deriveId, formatKeyCode, keyCheckSymbol, parseKeyCode } from './ids';
 export { addDays } from './time';
-export { GRANTABLE, ROLES, type Role, isRole } from './access';
+export { GRANTABLE, ROLES, type Role, VENDOR_ROLES, isRole } from './access';
 export { type OpenAccount, openAccount } from './use-cases/open-account/open-account.decider';
 export { type LinkAccounts, linkAccounts } from './use-cases/link-accounts/link-accounts.decider';
 export { type DefineLicenseModel, MAX_TERM_DAYS, defineLicenseModel } from './use-cases/define-license-model/define-license-model.decider';

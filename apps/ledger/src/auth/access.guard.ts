@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { VENDOR_ACCOUNT } from '@ledger/application';
-import { DomainError, type DomainErrorCode } from '@ledger/licensing';
+import { DomainError, type DomainErrorCode, VENDOR_ROLES } from '@ledger/licensing';
 import { AccessLookups } from './access-lookups';
 import { Authenticator } from './authenticator';
 import { apiKeyId } from './credentials';
@@ -23,9 +23,6 @@ export interface GuardedRequest {
   [PRINCIPAL]?: Principal;
   [ON_BEHALF_OF]?: string;
 }
-
-/** Roles that see every account: only the vendor's own credentials may hold them. */
-const GLOBAL_ROLES: readonly string[] = ['admin', 'auditor'];
 
 /** Rate limiting, run once the caller is known (PrincipalThrottlerGuard). */
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
@@ -92,7 +89,7 @@ export class AccessGuard implements CanActivate {
     await this.rateLimiter.canActivate(context);
 
     // Keys can only be made so (CreateApiKey); a token from an identity provider is held to the same rule here.
-    if (GLOBAL_ROLES.includes(principal.role) && principal.accountId !== this.vendor.accountId)
+    if (VENDOR_ROLES.includes(principal.role) && principal.accountId !== this.vendor.accountId)
       throw new ForbiddenError(`${principal.role} credentials belong to the vendor's account`);
 
     if (!policy.roles.includes(principal.role))

@@ -10,7 +10,7 @@ import { CommandContext } from '../http/command-context';
 import { RequestValidationError } from '../http/request-errors';
 import { ZodBody, parseBody } from '../http/zod-body';
 import { ZodQuery } from '../queries/query-params';
-import { digestApiKey, generateApiKey } from './credentials';
+import { KEY_ID, digestApiKey, generateApiKey } from './credentials';
 import { LEDGER_SECRET } from './auth.tokens';
 import { CurrentPrincipal } from './current-principal';
 import type { Principal } from './principal';
@@ -28,12 +28,12 @@ const RevokeApiKeyBody = z.strictObject({ reason: Text(500).regex(/^[\x20-\x7e]+
 const ListQuery = z.strictObject({
   accountId: Id.optional(),
   limit: z.string().regex(/^\d{1,3}$/, 'limit must be an integer from 1 to 500').transform(Number).pipe(z.number().int().min(1, 'limit must be an integer from 1 to 500').max(500, 'limit must be an integer from 1 to 500')).default(100),
-  cursor: z.string().regex(/^[0-9a-hjkmnp-tv-z]{12}$/, 'must be the nextCursor of an earlier page').optional(),
+  cursor: z.string().regex(KEY_ID, 'must be the nextCursor of an earlier page').optional(),
 });
 
 const keyIdPipe: PipeTransform<string, string> = {
   transform(value: string) {
-    if (!/^[0-9a-hjkmnp-tv-z]{12}$/.test(value)) throw new RequestValidationError([{ pointer: '/path/keyId', detail: 'must be a key id (the 12 characters after ldg_)' }]);
+    if (!KEY_ID.test(value)) throw new RequestValidationError([{ pointer: '/path/keyId', detail: 'must be a key id (the 12 characters after ldg_)' }]);
     return value;
   },
 };

@@ -11,6 +11,10 @@ export const KEY_PREFIX = 'ldg_';
 const KEY_ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford's base32, lower case
 const KEY_ID_LENGTH = 12;
 const API_KEY = /^ldg_([0-9a-hjkmnp-tv-z]{12})_([A-Za-z0-9_-]{43})$/;
+/** A key id alone (what lists, paths and events name a key by). */
+export const KEY_ID = /^[0-9a-hjkmnp-tv-z]{12}$/;
+/** A whole key, as LEDGER_ADMIN_KEY must be. */
+export const isApiKey = (text: string): boolean => API_KEY.test(text);
 
 export interface NewApiKey {
   keyId: string;

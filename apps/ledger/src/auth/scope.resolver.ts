@@ -3,6 +3,7 @@ import { type AccessFound, type AccessLookup, EVENT_STORE } from '@ledger/applic
 import type { EventStore } from '@ledger/event-store';
 import { streamId } from '@ledger/licensing';
 import { AccessLookups } from './access-lookups';
+import { KEY_ID } from './credentials';
 import type { TargetKind } from './policy';
 
 /** A value that cannot name anything of its kind: validation refuses the request (400) before it does anything. */
@@ -11,7 +12,6 @@ export const MALFORMED = Symbol('malformed');
 // Upper case too: the routes' validation accepts it and lower-cases.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
-const KEY_ID = /^[0-9a-hjkmnp-tv-z]{12}$/;
 const CACHE_LIMIT = 200_000;
 
 /** Which field of a kind's first event names its owner, and how its ids look. */

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { SCHEMA_NAME } from '@ledger/event-store';
+import { isApiKey } from '../auth/credentials';
 import type { JwtSettings } from '../auth/jwt-verifier';
 import { DEFAULT_BODY_LIMIT } from '../http/json-body';
 
@@ -167,7 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd(), options:
   return config;
 }
 
-const API_KEY_FORMAT = /^ldg_[0-9a-hjkmnp-tv-z]{12}_[A-Za-z0-9_-]{43}$/;
 
 /** Credential settings. Secrets are checked for shape only and never echoed in a problem. */
 function loadAuth(
@@ -186,7 +186,7 @@ function loadAuth(
     else if (databaseUrl) problems.push('DATABASE_URL needs LEDGER_SECRET: every ledger process on one database must check API keys with the same secret');
   }
   const adminKey = env['LEDGER_ADMIN_KEY'] || undefined;
-  if (adminKey !== undefined && !API_KEY_FORMAT.test(adminKey))
+  if (adminKey !== undefined && !isApiKey(adminKey))
     problems.push('LEDGER_ADMIN_KEY must be an API key as `npm run ledgerctl -- keys generate` prints it (ldg_, 12 characters, _, 43 characters)');
 
   const auth: AuthConfig = {

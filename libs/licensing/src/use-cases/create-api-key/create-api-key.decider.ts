@@ -1,4 +1,4 @@
-import { GRANTABLE, type Role, isRole } from '../../access';
+import { GRANTABLE, type Role, VENDOR_ROLES, isRole } from '../../access';
 import type { Decider } from '../../decision';
 import { refuse } from '../../errors';
 import { existingAccount } from '../../rules';
@@ -27,8 +27,6 @@ export interface CreateApiKeyResult {
   expiresAt: string | null;
 }
 
-/** Vendor staff roles see every account: only the vendor's own account can hold them. */
-const VENDOR_ONLY: readonly Role[] = ['admin', 'auditor'];
 const PRINTABLE = /^[\x20-\x7e]{1,100}$/;
 
 export const createApiKey: Decider<CreateApiKey, CreateApiKeyResult> = {
@@ -51,7 +49,7 @@ export const createApiKey: Decider<CreateApiKey, CreateApiKeyResult> = {
 
     facts.require(streamId.account(c.accountId), streamId.apiKey(c.keyId), ...(deviceId !== null ? [streamId.device(deviceId)] : []));
     const account = existingAccount(facts, c.accountId, '/accountId');
-    if (VENDOR_ONLY.includes(c.role) && account.kind !== 'vendor')
+    if (VENDOR_ROLES.includes(c.role) && account.kind !== 'vendor')
       refuse('ROLE_NOT_FOR_ACCOUNT', `${c.role} keys belong to the vendor's account; ${c.accountId} is a ${account.kind}`, { role: c.role, accountKind: account.kind }, '/role');
     if ((c.role === 'partner' || c.role === 'customer') && account.kind !== c.role)
       refuse('ROLE_NOT_FOR_ACCOUNT', `${c.role} keys belong to ${c.role} accounts; ${c.accountId} is a ${account.kind}`, { role: c.role, accountKind: account.kind }, '/role');
