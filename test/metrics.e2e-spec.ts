@@ -68,6 +68,29 @@ describe.each(BACKENDS)('metrics and projections on $name', (backend) => {
   });
 });
 
+describe('access refusals', () => {
+  let ledger: TestLedger;
+  beforeAll(async () => {
+    ledger = await startTestLedger(BACKENDS[0]!);
+  });
+  afterAll(() => ledger?.close());
+
+  it('counts what the access guard refused, by status and code, for operators to watch', async () => {
+    const server = ledger.app.getHttpServer();
+    await request(server).get(`/v1/accounts/${DEFAULT_VENDOR.accountId}`).expect(401);
+    await request(server).get(`/v1/accounts/${DEFAULT_VENDOR.accountId}`).set('Authorization', `Bearer ldg_000000000000_${'A'.repeat(43)}`).expect(401);
+    const partner = (await ledger.http().post('/v1/accounts').send({ kind: 'partner', name: 'P', parentId: DEFAULT_VENDOR.accountId, emails: ['p@example.com'] })).body.accountId;
+    const key = (await ledger.http().post('/v1/api-keys').send({ accountId: partner, role: 'dashboard', name: 'dash' })).body.key;
+    await ledger.http(key).get(`/v1/accounts/${DEFAULT_VENDOR.accountId}`).expect(404);
+    await ledger.http(key).post('/v1/devices').send({ ownerId: partner, serial: 'S', model: 'M', channels: 0 }).expect(403);
+    const text = (await request(server).get('/metrics').expect(200)).text;
+    expect(sample(text, 'ledger_access_refusals_total', { status: '401', code: 'CREDENTIALS_REQUIRED' })).toBe(1);
+    expect(sample(text, 'ledger_access_refusals_total', { status: '401', code: 'CREDENTIALS_INVALID' })).toBe(1);
+    expect(sample(text, 'ledger_access_refusals_total', { status: '404', code: 'ACCOUNT_NOT_FOUND' })).toBe(1);
+    expect(sample(text, 'ledger_access_refusals_total', { status: '403', code: 'FORBIDDEN' })).toBe(1);
+  });
+});
+
 describe.each(BACKENDS)('with LEDGER_PROJECTORS=off on $name', (backend) => {
   let ledger: TestLedger;
   beforeAll(async () => {

@@ -7,7 +7,9 @@ import { AccessLookups } from './access-lookups';
 import { Authenticator } from './authenticator';
 import { apiKeyId } from './credentials';
 import { POLICY, type RoutePolicy, type Source, type Target, type TargetKind } from './policy';
-import { ForbiddenError, PRINCIPAL, type Principal } from './principal';
+import { LedgerMetrics } from '../metrics/ledger-metrics';
+import { AuthenticationError, ForbiddenError, PRINCIPAL, type Principal } from './principal';
+import { RateLimitedError } from './rate-limit';
 import { MALFORMED, ScopeResolver } from './scope.resolver';
 
 /** The account a request acts for, when it is not the principal's own (event metadata `onBehalfOf`). */
@@ -55,9 +57,20 @@ export class AccessGuard implements CanActivate {
     private readonly lookups: AccessLookups,
     @Inject(RATE_LIMITER) private readonly rateLimiter: RateLimiter,
     @Inject(VENDOR_ACCOUNT) private readonly vendor: { accountId: string },
+    private readonly metrics: LedgerMetrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    try {
+      return await this.check(context);
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal) this.metrics.recordAccessRefusal(refusal.status, refusal.code);
+      throw error;
+    }
+  }
+
+  private async check(context: ExecutionContext): Promise<boolean> {
     const policy = this.reflector.get<RoutePolicy | undefined>(POLICY, context.getHandler());
     // RoutePolicies refuses to start without one; this is the second lock on the door.
     if (policy === undefined) throw new ForbiddenError('this route declares no access policy');
@@ -141,6 +154,15 @@ function namedTargets(targets: readonly Target[], req: GuardedRequest, scope: Sc
 function apiKeyIdIn(authorization: string | undefined): string | undefined {
   const token = authorization?.match(/^Bearer +(ldg_\S+) *$/i)?.[1];
   return token === undefined ? undefined : (apiKeyId(token) ?? undefined);
+}
+
+/** The status and code of a refusal by this guard; undefined for anything else (a failing store, say). */
+function refusalOf(error: unknown): { status: number; code: string } | undefined {
+  if (error instanceof AuthenticationError) return { status: 401, code: error.code };
+  if (error instanceof ForbiddenError) return { status: 403, code: error.code };
+  if (error instanceof RateLimitedError) return { status: 429, code: error.code };
+  if (error instanceof DomainError) return { status: 404, code: error.code };
+  return undefined;
 }
 
 function valueAt(req: GuardedRequest, from: Source): unknown {

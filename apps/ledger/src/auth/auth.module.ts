@@ -3,6 +3,7 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ApiKeyDirectory, EVENT_STORE } from '@ledger/application';
 import type { EventStore } from '@ledger/event-store';
 import { CommandSender } from '../commands/command-sender';
+import { MetricsModule } from '../metrics/metrics.module';
 import type { AuthConfig } from '../config/ledger.config';
 import { AccessGuard, RATE_LIMITER } from './access.guard';
 import { AccessLookups } from './access-lookups';
@@ -26,7 +27,7 @@ export class AuthModule {
     return {
       module: AuthModule,
       global: true,
-      imports: [DiscoveryModule, rateLimitModule(config.rateLimit)],
+      imports: [DiscoveryModule, MetricsModule, rateLimitModule(config.rateLimit)],
       controllers: [ApiKeysController],
       providers: [
         { provide: LEDGER_SECRET, useFactory: () => loadLedgerSecret(config.secret, config.secretFile) },

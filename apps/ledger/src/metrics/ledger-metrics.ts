@@ -26,6 +26,13 @@ export class LedgerMetrics {
     registers: [this.registry],
   });
 
+  readonly accessRefusals = new Counter({
+    name: 'ledger_access_refusals_total',
+    help: 'Requests the access guard refused, by status (401, 403, 404 outside the scope, 429) and code',
+    labelNames: ['status', 'code'] as const,
+    registers: [this.registry],
+  });
+
   readonly appends = new Counter({
     name: 'ledger_appends_total',
     help: 'Atomic appends to the event store (commands that recorded events)',
@@ -56,6 +63,11 @@ export class LedgerMetrics {
     this.commands.inc({ command, outcome, code });
     this.commandSeconds.observe({ command, outcome }, seconds);
     if (outcome === 'ok') this.appends.inc({ command });
+  }
+
+  /** Refusals never reach a command's own metrics: guessed keys and probing of other tenants show here. */
+  recordAccessRefusal(status: number, code: string): void {
+    this.accessRefusals.inc({ status: String(status), code });
   }
 
   recordBatch(projector: string, delaysMs: readonly number[]): void {
